@@ -35,6 +35,7 @@ installcheck: install
 
 integration: install
 	sh tests/run-integration.sh
+	sh examples/demo.sh > /dev/null
 
 # Sequential on purpose: each stage needs the previous one's build.
 test: deps

@@ -1,0 +1,70 @@
+-- release_story.sql — the pg_release release story, end to end.
+-- Run by `make demo` on a throwaway cluster; readable on its own as a tour
+-- of the SQL API.
+\set ON_ERROR_STOP on
+\pset footer off
+\pset null '-'
+SET client_min_messages = warning;
+\set SHOW_CONTEXT never
+
+CREATE EXTENSION pg_release;
+
+\echo
+\echo '== 1. Two tasks reach the "Release" column: their code ships with flags created DISABLED'
+SELECT flag_create('TASK-123', 'OAuth login', branch => 'feature/oauth-login', release => 'v1.2',
+                   tracker_url => 'https://tracker.example/browse/TASK-123') \g /dev/null
+SELECT flag_create('TASK-456', 'Dark mode', branch => 'feature/dark-mode', release => 'v1.2',
+                   tracker_url => 'https://tracker.example/browse/TASK-456') \g /dev/null
+SELECT key, status, rollout || ' %' AS rollout, description, branch, release FROM flag_list;
+
+\echo
+\echo '   The application asks on every request:  SELECT flag_enabled(''TASK-123'', user_id)'
+SELECT count(*) FILTER (WHERE flag_enabled('TASK-123', u::text)) AS "users seeing TASK-123",
+       count(*) AS "of users"
+  FROM generate_series(1, 10000) u;
+
+\echo
+\echo '== 2. Canary: TASK-123 goes to 10 % of users (sticky per user, no deploy)'
+SELECT flag_set_rollout('TASK-123', 10) \g /dev/null
+SELECT count(*) FILTER (WHERE flag_enabled('TASK-123', u::text)) AS "users seeing TASK-123",
+       count(*) AS "of users",
+       round(100.0 * count(*) FILTER (WHERE flag_enabled('TASK-123', u::text)) / count(*), 1) AS "percent"
+  FROM generate_series(1, 10000) u;
+SELECT string_agg(u::text, ', ' ORDER BY u) AS "first canary users (ids 1..50)"
+  FROM generate_series(1, 50) u WHERE flag_enabled('TASK-123', u::text);
+
+\echo
+\echo '   Raising the canary to 25 % only adds users: nobody who had it loses it'
+CREATE TEMP TABLE canary10 AS
+SELECT u FROM generate_series(1, 10000) u WHERE flag_enabled('TASK-123', u::text);
+SELECT flag_set_rollout('TASK-123', 25) \g /dev/null
+SELECT count(*) FILTER (WHERE flag_enabled('TASK-123', u::text)) AS "users at 25 %",
+       (SELECT count(*) FROM canary10 c WHERE NOT flag_enabled('TASK-123', c.u::text)) AS "canary users lost"
+  FROM generate_series(1, 10000) u;
+
+\echo
+\echo '== 3. The release manager ticks both tasks and presses "Enable selected"'
+SELECT flag_enable('TASK-123', 'TASK-456') \g /dev/null
+SELECT key, status, rollout || ' %' AS rollout,
+       (SELECT count(*) FROM generate_series(1, 10000) u WHERE flag_enabled(key, u::text)) AS "users of 10,000"
+  FROM flag_list;
+
+\echo
+\echo '   A batch with one unknown task changes nothing and names the offender:'
+\set ON_ERROR_STOP off
+SELECT flag_enable('TASK-456', 'TASK-999');
+\set ON_ERROR_STOP on
+
+\echo
+\echo '== 4. Dark mode misbehaves: the kill switch, effective at every session''s next statement'
+SELECT flag_disable('TASK-456') \g /dev/null
+SELECT key, status, rollout || ' %' AS rollout,
+       (SELECT count(*) FROM generate_series(1, 10000) u WHERE flag_enabled(key, u::text)) AS "users of 10,000"
+  FROM flag_list;
+
+\echo
+\echo '== 5. OAuth login is fully released; once its code path is the only one, the flag is archived'
+SELECT flag_archive('TASK-123') \g /dev/null
+SELECT key, status, archived_at IS NOT NULL AS archived FROM flag_list;
+\echo
+\echo 'Done: no deploy was needed for any of these switches.'
