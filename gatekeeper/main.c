@@ -1,0 +1,391 @@
+/*-------------------------------------------------------------------------
+ *
+ * main.c
+ *		The gatekeeper command line: option parsing, help, subcommand
+ *		dispatch and exit codes.
+ *
+ * This is the only file of the gatekeeper that prints or exits.  Library
+ * modules report problems through gk_error; here they become messages on
+ * stderr and one of the documented exit codes:
+ *   0 all safe, 1 risky found, 2 unparsable SQL, 3 usage, 4 database.
+ * Later subcommands (apply, approve, status, alerts, serve) plug into the
+ * command table below.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatekeeper.h"
+
+static const char *progname = "gatekeeper";
+
+typedef int (*command_fn) (int argc, char **argv);
+
+typedef struct command
+{
+	const char *name;
+	command_fn	fn;
+	const char *summary;
+} command;
+
+static int	cmd_check(int argc, char **argv);
+static int	cmd_rules(int argc, char **argv);
+
+static const command commands[] = {
+	{"check", cmd_check, "classify migration files as safe or risky"},
+	{"rules", cmd_rules, "list the rule catalogue"},
+	{NULL, NULL, NULL}
+};
+
+/*
+ * Report a usage error and return the usage exit code.
+ */
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: error: ", progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry \"%s --help\" for more information.\n", progname);
+	return GK_EXIT_USAGE;
+}
+
+static void
+help_main(void)
+{
+	int			i;
+
+	printf("%s keeps risky schema migrations away from production.\n\n", progname);
+	printf("Usage:\n  %s [--help] [--version] COMMAND [OPTIONS] [ARGS]\n\n", progname);
+	printf("Commands:\n");
+	for (i = 0; commands[i].name != NULL; i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("\nRun \"%s COMMAND --help\" for the options of a command.\n", progname);
+	printf("\nExit codes:\n"
+		   "  0  all migrations safe\n"
+		   "  1  at least one risky statement\n"
+		   "  2  unparsable SQL (reported as file:line:col: message)\n"
+		   "  3  usage error (bad option, unreadable path, bad directive)\n"
+		   "  4  database error\n");
+	printf("\nDocumentation: docs/gatekeeper.md\n");
+}
+
+static void
+help_check(void)
+{
+	printf("Classify pending migrations as safe or risky.\n\n");
+	printf("Usage:\n  %s check [OPTIONS] PATH...\n\n", progname);
+	printf("PATH is a migration file or a directory; directories are read\n"
+		   "recursively, *.sql files in lexical order (*.down.sql skipped).\n\n");
+	printf("Options:\n"
+		   "  -f, --format=FORMAT          text (default), json, github or sarif\n"
+		   "      --pg-version=VERSION     target PostgreSQL major version (default 15)\n"
+		   "  -a, --allow=RULE[,RULE...]   do not count these rules as risky (repeatable)\n"
+		   "      --max-lock-timeout=TIME  largest lock_timeout accepted as safe (default 5s)\n"
+		   "  -V, --version                print the version and exit\n"
+		   "  -h, --help                   show this help and exit\n\n");
+	printf("In a migration, \"-- gatekeeper:allow RULE reason\" before a statement\n"
+		   "allows one rule for that statement; the reason is mandatory and printed.\n\n");
+	printf("Exit codes: 0 all safe, 1 risky found, 2 unparsable SQL, 3 usage, 4 database.\n");
+}
+
+/*
+ * Parse --pg-version: "15", "15.4", "9.6" -> major version.
+ */
+static bool
+parse_pg_version(const char *s, int *major)
+{
+	char	   *end;
+	long		v = strtol(s, &end, 10);
+
+	if (end == s || (*end != '\0' && *end != '.') || v < 9 || v > 99)
+		return false;
+	if (*end == '.')
+	{
+		char	   *end2;
+
+		(void) strtol(end + 1, &end2, 10);
+		if (end2 == end + 1 || *end2 != '\0')
+			return false;
+	}
+	*major = (int) v;
+	return true;
+}
+
+/*
+ * Add a comma-separated list of rule ids to the allow list.
+ */
+static int
+add_allows(gk_options *opts, const char ***list, int *cap, char *arg)
+{
+	char	   *tok;
+	char	   *save = NULL;
+
+	for (tok = strtok_r(arg, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+	{
+		if (gk_rule_lookup(tok) == NULL)
+			return usage_error("unknown rule \"%s\" in --allow (see \"gatekeeper rules\")", tok);
+		if (opts->nallow == *cap)
+		{
+			int			ncap = *cap ? *cap * 2 : 8;
+			const char **grown = realloc(*list, sizeof(char *) * ncap);
+
+			if (grown == NULL)
+			{
+				fprintf(stderr, "%s: error: out of memory\n", progname);
+				return GK_EXIT_USAGE;
+			}
+			*list = grown;
+			*cap = ncap;
+		}
+		(*list)[opts->nallow++] = tok;
+	}
+	opts->allow = *list;
+	return 0;
+}
+
+/*
+ * gatekeeper check [options] PATH...
+ */
+static int
+cmd_check(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"pg-version", required_argument, NULL, 'p'},
+		{"allow", required_argument, NULL, 'a'},
+		{"max-lock-timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}
+	};
+	gk_options	opts;
+	gk_format	format = GK_FORMAT_TEXT;
+	const char **allow = NULL;
+	int			allow_cap = 0;
+	gk_pathlist paths;
+	gk_error	err;
+	gk_catalog *catalog = NULL;
+	gk_file    *files = NULL;
+	gk_file_result *results = NULL;
+	int			nresults = 0;
+	int			exit_code = GK_EXIT_SAFE;
+	bool		parse_failed = false;
+	bool		usage_failed = false;
+	char	   *report;
+	int			c;
+	int			i;
+
+	gk_options_init(&opts);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+f:a:hV", long_opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'f':
+				if (!gk_format_parse(optarg, &format))
+				{
+					free(allow);
+					return usage_error("unknown format \"%s\" (expected text, json, github or sarif)",
+									   optarg);
+				}
+				break;
+			case 'p':
+				if (!parse_pg_version(optarg, &opts.pg_version))
+				{
+					free(allow);
+					return usage_error("invalid --pg-version \"%s\" (expected e.g. 15 or 15.4)", optarg);
+				}
+				break;
+			case 'a':
+				if ((c = add_allows(&opts, &allow, &allow_cap, optarg)) != 0)
+				{
+					free(allow);
+					return c;
+				}
+				break;
+			case 't':
+				if (!gk_parse_duration_ms(optarg, &opts.max_lock_timeout_ms) ||
+					opts.max_lock_timeout_ms <= 0)
+				{
+					free(allow);
+					return usage_error("invalid --max-lock-timeout \"%s\" (expected e.g. 5s or 2000ms)",
+									   optarg);
+				}
+				break;
+			case 'h':
+				help_check();
+				free(allow);
+				return GK_EXIT_SAFE;
+			case 'V':
+				printf("%s %s\n", progname, GK_VERSION);
+				free(allow);
+				return GK_EXIT_SAFE;
+			default:
+				free(allow);
+				if (optopt && strchr("fa", optopt))
+					return usage_error("option -%s needs an argument", (char[]) {(char) optopt, '\0'});
+				return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+	{
+		free(allow);
+		return usage_error("%s", "check needs at least one PATH");
+	}
+
+	if (gk_expand_paths(argv + optind, argc - optind, &paths, &err) != 0)
+	{
+		free(allow);
+		if (err.kind == GK_ERR_USAGE)
+			return usage_error("%s", err.message);
+		fprintf(stderr, "%s: error: %s\n", progname, err.message);
+		return GK_EXIT_USAGE;
+	}
+
+	catalog = gk_catalog_new();
+	files = calloc(paths.n ? paths.n : 1, sizeof(gk_file));
+	results = calloc(paths.n ? paths.n : 1, sizeof(gk_file_result));
+	if (catalog == NULL || files == NULL || results == NULL)
+	{
+		fprintf(stderr, "%s: error: out of memory\n", progname);
+		exit_code = GK_EXIT_USAGE;
+		goto done;
+	}
+
+	for (i = 0; i < paths.n; i++)
+	{
+		memset(&err, 0, sizeof(err));
+		if (gk_parse_path(paths.paths[i], &files[i], &err) != 0)
+		{
+			if (err.kind == GK_ERR_PARSE)
+			{
+				fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+				parse_failed = true;
+			}
+			else if (err.kind == GK_ERR_USAGE && err.file[0] != '\0')
+			{
+				fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+				usage_failed = true;
+			}
+			else
+			{
+				fprintf(stderr, "%s: error: %s\n", progname, err.message);
+				usage_failed = true;
+			}
+			continue;
+		}
+		if (gk_classify_file(&files[i], &opts, catalog, &results[nresults], &err) != 0)
+		{
+			fprintf(stderr, "%s: error: %s: %s\n", progname, paths.paths[i], err.message);
+			usage_failed = true;
+			continue;
+		}
+		if (results[nresults].risky)
+			exit_code = GK_EXIT_RISKY;
+		nresults++;
+	}
+
+	report = gk_report_render(format, results, nresults, &opts, &err);
+	if (report == NULL)
+	{
+		fprintf(stderr, "%s: error: %s\n", progname, err.message);
+		usage_failed = true;
+	}
+	else
+	{
+		fputs(report, stdout);
+		free(report);
+	}
+	if (parse_failed)
+		exit_code = GK_EXIT_PARSE;
+	if (usage_failed)
+		exit_code = GK_EXIT_USAGE;
+
+done:
+	for (i = 0; i < nresults; i++)
+		gk_file_result_free(&results[i]);
+	for (i = 0; files != NULL && i < paths.n; i++)
+		gk_file_free(&files[i]);
+	free(results);
+	free(files);
+	gk_catalog_free(catalog);
+	gk_pathlist_free(&paths);
+	free(allow);
+	if (fflush(stdout) != 0)
+	{
+		fprintf(stderr, "%s: error: cannot write the report\n", progname);
+		return GK_EXIT_USAGE;
+	}
+	return exit_code;
+}
+
+/*
+ * gatekeeper rules: the catalogue, one rule per line.
+ */
+static int
+cmd_rules(int argc, char **argv)
+{
+	int			i;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+	{
+		printf("Usage:\n  %s rules\n\nList every rule id, its severity and what it catches.\n",
+			   progname);
+		return GK_EXIT_SAFE;
+	}
+	if (argc > 1)
+		return usage_error("rules takes no arguments, got \"%s\"", argv[1]);
+	for (i = 0; i < gk_rule_count(); i++)
+	{
+		const gk_rule *r = gk_rule_at(i);
+
+		printf("%-34s %-5s %s\n", r->id, r->severity == GK_SEV_RISKY ? "risky" : "note",
+			   r->summary);
+	}
+	return GK_EXIT_SAFE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}
+	};
+	int			c;
+	int			i;
+	int			rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+hV", long_opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'h':
+				help_main();
+				return GK_EXIT_SAFE;
+			case 'V':
+				printf("%s %s\n", progname, GK_VERSION);
+				return GK_EXIT_SAFE;
+			default:
+				return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	for (i = 0; commands[i].name != NULL; i++)
+	{
+		if (strcmp(argv[optind], commands[i].name) == 0)
+		{
+			rc = commands[i].fn(argc - optind, argv + optind);
+			pg_query_exit();
+			return rc;
+		}
+	}
+	return usage_error("unknown command \"%s\"", argv[optind]);
+}

@@ -1,0 +1,614 @@
+/*-------------------------------------------------------------------------
+ *
+ * report.c
+ *		Render classification results as text, JSON, GitHub workflow
+ *		annotations or SARIF 2.1.0.
+ *
+ * Renderers build a string and hand it back; the caller (main.c) writes
+ * it.  Output is deterministic (no timestamps, paths as given) so that
+ * golden files can compare it byte for byte.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gatekeeper.h"
+
+typedef struct outbuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bool		failed;
+} outbuf;
+
+static void
+ob_append(outbuf *ob, const char *s, size_t n)
+{
+	if (ob->failed)
+		return;
+	if (ob->len + n + 1 > ob->cap)
+	{
+		size_t		cap = ob->cap ? ob->cap : 4096;
+		char	   *grown;
+
+		while (cap < ob->len + n + 1)
+			cap *= 2;
+		grown = realloc(ob->data, cap);
+		if (grown == NULL)
+		{
+			ob->failed = true;
+			return;
+		}
+		ob->data = grown;
+		ob->cap = cap;
+	}
+	memcpy(ob->data + ob->len, s, n);
+	ob->len += n;
+	ob->data[ob->len] = '\0';
+}
+
+static void
+ob_puts(outbuf *ob, const char *s)
+{
+	ob_append(ob, s, strlen(s));
+}
+
+static void
+ob_printf(outbuf *ob, const char *fmt,...)
+{
+	char		small[1024];
+	char	   *big;
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t) n < sizeof(small))
+	{
+		ob_append(ob, small, n);
+		return;
+	}
+	big = malloc(n + 1);
+	if (big == NULL)
+	{
+		ob->failed = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, n + 1, fmt, ap);
+	va_end(ap);
+	ob_append(ob, big, n);
+	free(big);
+}
+
+/*
+ * A JSON string from text that may not be valid UTF-8 (migration files
+ * are bytes): invalid sequences become U+FFFD so nothing is dropped.
+ */
+static json_t *
+jstr(const char *s)
+{
+	json_t	   *j = json_string(s);
+	outbuf		ob = {0};
+	const unsigned char *p = (const unsigned char *) s;
+
+	if (j != NULL || s == NULL)
+		return j;
+	while (*p)
+	{
+		int			len = 0;
+		int			k;
+
+		if (*p < 0x80)
+			len = 1;
+		else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2)
+			len = 2;
+		else if ((*p & 0xF0) == 0xE0)
+			len = 3;
+		else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4)
+			len = 4;
+		for (k = 1; k < len; k++)
+			if ((p[k] & 0xC0) != 0x80)
+				len = 0;
+		if (len == 0)
+		{
+			ob_puts(&ob, "\xEF\xBF\xBD");
+			p++;
+			continue;
+		}
+		ob_append(&ob, (const char *) p, len);
+		p += len;
+	}
+	j = json_string(ob.data ? ob.data : "");
+	free(ob.data);
+	return j;
+}
+
+/*
+ * Parse a --format value.
+ */
+bool
+gk_format_parse(const char *name, gk_format *out)
+{
+	if (strcmp(name, "text") == 0)
+		*out = GK_FORMAT_TEXT;
+	else if (strcmp(name, "json") == 0)
+		*out = GK_FORMAT_JSON;
+	else if (strcmp(name, "github") == 0)
+		*out = GK_FORMAT_GITHUB;
+	else if (strcmp(name, "sarif") == 0)
+		*out = GK_FORMAT_SARIF;
+	else
+		return false;
+	return true;
+}
+
+/* First line of a statement, shortened for one-line display */
+static void
+short_text(const char *text, char *buf, size_t size)
+{
+	size_t		n = 0;
+	const char *p = text ? text : "";
+
+	while (*p && *p != '\n' && n + 4 < size)
+		buf[n++] = *p++;
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\r' || buf[n - 1] == '\t'))
+		n--;
+	if (*p)
+	{
+		/* do not cut a UTF-8 sequence in half */
+		while (n > 0 && ((unsigned char) buf[n] & 0xC0) == 0x80)
+			n--;
+		buf[n++] = '.';
+		buf[n++] = '.';
+		buf[n++] = '.';
+	}
+	buf[n] = '\0';
+}
+
+static const char *
+origin_name(gk_origin o)
+{
+	return o == GK_ORIGIN_DO ? "do" : o == GK_ORIGIN_EXECUTE ? "execute" : "top";
+}
+
+static const char *
+mode_name(gk_txn_mode m)
+{
+	return m == GK_MODE_AUTOCOMMIT ? "autocommit" : "transaction";
+}
+
+static int
+count_statements(const gk_file_result *r, int *risky)
+{
+	*risky = r->nrisky;
+	return r->nresults;
+}
+
+/* ---------------------------------------------------------------- text */
+static void
+render_text(outbuf *ob, const gk_file_result *results, int n)
+{
+	int			f;
+	int			nrisky_files = 0;
+
+	for (f = 0; f < n; f++)
+	{
+		const gk_file_result *fr = &results[f];
+		const char *path = fr->file->path;
+		int			i;
+		int			risky;
+		int			total = count_statements(fr, &risky);
+
+		for (i = 0; i < fr->nresults; i++)
+		{
+			const gk_stmt_result *r = &fr->results[i];
+			char		shown[128];
+			int			k;
+
+			short_text(r->stmt->text, shown, sizeof(shown));
+			ob_printf(ob, "%s:%d:%d: %s: %s%s\n", path, r->stmt->line, r->stmt->col,
+					  r->risky ? "risky" : "safe",
+					  r->stmt->origin == GK_ORIGIN_DO ? "(in DO) " :
+					  r->stmt->origin == GK_ORIGIN_EXECUTE ? "(EXECUTE in DO) " : "",
+					  shown);
+			if (r->nlocks > 0 || r->rewrite || r->scan || r->data_loss)
+			{
+				ob_puts(ob, "    lock:");
+				for (k = 0; k < r->nlocks; k++)
+					ob_printf(ob, "%s %s on %s%s", k ? ";" : "",
+							  gk_lock_name(r->locks[k].mode), r->locks[k].relation,
+							  r->locks[k].existing ? "" : " (new)");
+				if (r->nlocks == 0)
+					ob_puts(ob, " none");
+				if (r->rewrite)
+					ob_puts(ob, "; rewrites table");
+				if (r->scan)
+					ob_puts(ob, "; scans table");
+				if (r->data_loss)
+					ob_puts(ob, "; loses data");
+				ob_puts(ob, "\n");
+			}
+			for (k = 0; k < r->nfindings; k++)
+			{
+				const gk_finding *fd = &r->findings[k];
+
+				if (fd->allowed)
+					ob_printf(ob, "    allowed [%s]: %s\n        reason: %s\n",
+							  fd->rule->id, fd->detail, fd->allow_reason);
+				else if (fd->rule->severity == GK_SEV_NOTE)
+					ob_printf(ob, "    note [%s]: %s; consider %s\n",
+							  fd->rule->id, fd->detail, fd->rule->alternative);
+				else
+					ob_printf(ob, "    risky [%s]: %s\n        why: %s\n        safe alternative: %s\n",
+							  fd->rule->id, fd->detail, fd->rule->summary, fd->rule->alternative);
+			}
+		}
+		if (fr->risky)
+			nrisky_files++;
+		ob_printf(ob, "%s: %s (%d statement%s, %d risky; applied %s)\n", path,
+				  fr->risky ? "RISKY" : "SAFE", total, total == 1 ? "" : "s", risky,
+				  fr->mode == GK_MODE_AUTOCOMMIT ?
+				  "in autocommit, one statement at a time" : "in one transaction");
+	}
+	ob_printf(ob, "gatekeeper: %d file%s checked, %d safe, %d risky\n", n,
+			  n == 1 ? "" : "s", n - nrisky_files, nrisky_files);
+}
+
+/* ---------------------------------------------------------------- JSON */
+static json_t *
+file_json(const gk_file_result *fr)
+{
+	json_t	   *jf = json_object();
+	json_t	   *stmts = json_array();
+	int			i;
+	int			risky;
+	int			total = count_statements(fr, &risky);
+
+	json_object_set_new(jf, "path", jstr(fr->file->path));
+	json_object_set_new(jf, "verdict", json_string(fr->risky ? "risky" : "safe"));
+	json_object_set_new(jf, "mode", json_string(mode_name(fr->mode)));
+	json_object_set_new(jf, "statements_total", json_integer(total));
+	json_object_set_new(jf, "statements_risky", json_integer(risky));
+	for (i = 0; i < fr->nresults; i++)
+	{
+		const gk_stmt_result *r = &fr->results[i];
+		json_t	   *js = json_object();
+		json_t	   *locks = json_array();
+		json_t	   *findings = json_array();
+		int			k;
+
+		json_object_set_new(js, "line", json_integer(r->stmt->line));
+		json_object_set_new(js, "column", json_integer(r->stmt->col));
+		json_object_set_new(js, "origin", json_string(origin_name(r->stmt->origin)));
+		json_object_set_new(js, "sql", jstr(r->stmt->text ? r->stmt->text : ""));
+		json_object_set_new(js, "verdict", json_string(r->risky ? "risky" : "safe"));
+		for (k = 0; k < r->nlocks; k++)
+		{
+			json_t	   *jl = json_object();
+
+			json_object_set_new(jl, "mode", json_string(gk_lock_name(r->locks[k].mode)));
+			json_object_set_new(jl, "relation", jstr(r->locks[k].relation));
+			json_object_set_new(jl, "existing", json_boolean(r->locks[k].existing));
+			json_object_set_new(jl, "blocks_writes",
+								json_boolean(gk_lock_blocks_writes(r->locks[k].mode)));
+			json_array_append_new(locks, jl);
+		}
+		json_object_set_new(js, "locks", locks);
+		json_object_set_new(js, "rewrite", json_boolean(r->rewrite));
+		json_object_set_new(js, "scan", json_boolean(r->scan));
+		json_object_set_new(js, "data_loss", json_boolean(r->data_loss));
+		for (k = 0; k < r->nfindings; k++)
+		{
+			const gk_finding *fd = &r->findings[k];
+			json_t	   *jd = json_object();
+
+			json_object_set_new(jd, "rule", json_string(fd->rule->id));
+			json_object_set_new(jd, "severity",
+								json_string(fd->rule->severity == GK_SEV_RISKY ? "risky" : "note"));
+			json_object_set_new(jd, "message", jstr(fd->detail ? fd->detail : ""));
+			json_object_set_new(jd, "why", json_string(fd->rule->summary));
+			json_object_set_new(jd, "safe_alternative", json_string(fd->rule->alternative));
+			json_object_set_new(jd, "allowed", json_boolean(fd->allowed));
+			if (fd->allowed)
+				json_object_set_new(jd, "allow_reason", jstr(fd->allow_reason));
+			json_array_append_new(findings, jd);
+		}
+		json_object_set_new(js, "findings", findings);
+		json_array_append_new(stmts, js);
+	}
+	json_object_set_new(jf, "statements", stmts);
+	return jf;
+}
+
+static json_t *
+report_json(const gk_file_result *results, int n, const gk_options *opts)
+{
+	json_t	   *root = json_object();
+	json_t	   *files = json_array();
+	int			f;
+	int			nrisky = 0;
+	json_t	   *summary = json_object();
+
+	json_object_set_new(root, "tool", json_string("gatekeeper"));
+	json_object_set_new(root, "version", json_string(GK_VERSION));
+	json_object_set_new(root, "pg_version", json_integer(opts->pg_version));
+	for (f = 0; f < n; f++)
+	{
+		json_array_append_new(files, file_json(&results[f]));
+		if (results[f].risky)
+			nrisky++;
+	}
+	json_object_set_new(root, "files", files);
+	json_object_set_new(summary, "files", json_integer(n));
+	json_object_set_new(summary, "safe", json_integer(n - nrisky));
+	json_object_set_new(summary, "risky", json_integer(nrisky));
+	json_object_set_new(root, "summary", summary);
+	json_object_set_new(root, "verdict", json_string(nrisky ? "risky" : "safe"));
+	return root;
+}
+
+/*
+ * The JSON report of one file, as stored in the migration ledger by
+ * "gatekeeper apply".  Caller frees with free().
+ */
+char *
+gk_report_json_file(const gk_file_result *result, const gk_options *opts)
+{
+	json_t	   *root = report_json(result, 1, opts);
+	char	   *s = json_dumps(root, JSON_COMPACT);
+
+	json_decref(root);
+	return s;
+}
+
+/* ---------------------------------------------------------------- GitHub */
+static void
+gh_escape(outbuf *ob, const char *s, bool property)
+{
+	for (; *s; s++)
+	{
+		switch (*s)
+		{
+			case '%':
+				ob_puts(ob, "%25");
+				break;
+			case '\r':
+				ob_puts(ob, "%0D");
+				break;
+			case '\n':
+				ob_puts(ob, "%0A");
+				break;
+			case ':':
+				if (property)
+					ob_puts(ob, "%3A");
+				else
+					ob_append(ob, s, 1);
+				break;
+			case ',':
+				if (property)
+					ob_puts(ob, "%2C");
+				else
+					ob_append(ob, s, 1);
+				break;
+			default:
+				ob_append(ob, s, 1);
+		}
+	}
+}
+
+static void
+render_github(outbuf *ob, const gk_file_result *results, int n)
+{
+	int			f;
+	int			nrisky = 0;
+
+	for (f = 0; f < n; f++)
+	{
+		const gk_file_result *fr = &results[f];
+		int			i;
+
+		if (fr->risky)
+			nrisky++;
+		for (i = 0; i < fr->nresults; i++)
+		{
+			const gk_stmt_result *r = &fr->results[i];
+			int			k;
+
+			for (k = 0; k < r->nfindings; k++)
+			{
+				const gk_finding *fd = &r->findings[k];
+				const char *level = fd->allowed || fd->rule->severity == GK_SEV_NOTE ?
+				"notice" : "error";
+				char		title[160];
+				outbuf		msg = {0};
+
+				snprintf(title, sizeof(title), "gatekeeper %s%s", fd->rule->id,
+						 fd->allowed ? " (allowed)" : "");
+				ob_printf(ob, "::%s file=", level);
+				gh_escape(ob, fr->file->path, true);
+				ob_printf(ob, ",line=%d,col=%d,title=", r->stmt->line, r->stmt->col);
+				gh_escape(ob, title, true);
+				ob_puts(ob, "::");
+				if (fd->allowed)
+					ob_printf(&msg, "%s\nallowed: %s", fd->detail, fd->allow_reason);
+				else if (fd->rule->severity == GK_SEV_NOTE)
+					ob_printf(&msg, "%s; consider %s", fd->detail, fd->rule->alternative);
+				else
+					ob_printf(&msg, "%s\n%s\nSafe alternative: %s", fd->detail,
+							  fd->rule->summary, fd->rule->alternative);
+				if (msg.failed)
+					ob->failed = true;
+				else
+					gh_escape(ob, msg.data ? msg.data : "", false);
+				free(msg.data);
+				ob_puts(ob, "\n");
+			}
+		}
+	}
+	ob_printf(ob, "gatekeeper: %d file%s checked, %d safe, %d risky\n", n,
+			  n == 1 ? "" : "s", n - nrisky, nrisky);
+}
+
+/* ---------------------------------------------------------------- SARIF */
+static json_t *
+report_sarif(const gk_file_result *results, int n)
+{
+	json_t	   *root = json_object();
+	json_t	   *runs = json_array();
+	json_t	   *run = json_object();
+	json_t	   *tool = json_object();
+	json_t	   *driver = json_object();
+	json_t	   *rules = json_array();
+	json_t	   *res = json_array();
+	int			i;
+	int			f;
+
+	json_object_set_new(root, "$schema",
+						json_string("https://json.schemastore.org/sarif-2.1.0.json"));
+	json_object_set_new(root, "version", json_string("2.1.0"));
+	json_object_set_new(driver, "name", json_string("gatekeeper"));
+	json_object_set_new(driver, "version", json_string(GK_VERSION));
+	json_object_set_new(driver, "semanticVersion", json_string(GK_VERSION));
+	json_object_set_new(driver, "informationUri",
+						json_string("https://github.com/pg-release/pg_release/blob/main/docs/gatekeeper.md"));
+	for (i = 0; i < gk_rule_count(); i++)
+	{
+		const gk_rule *rule = gk_rule_at(i);
+		json_t	   *jr = json_object();
+		json_t	   *sd = json_object();
+		json_t	   *help = json_object();
+		json_t	   *cfg = json_object();
+
+		json_object_set_new(jr, "id", json_string(rule->id));
+		json_object_set_new(sd, "text", json_string(rule->summary));
+		json_object_set_new(jr, "shortDescription", sd);
+		json_object_set_new(help, "text", json_string(rule->alternative));
+		json_object_set_new(jr, "help", help);
+		json_object_set_new(cfg, "level",
+							json_string(rule->severity == GK_SEV_RISKY ? "error" : "note"));
+		json_object_set_new(jr, "defaultConfiguration", cfg);
+		json_array_append_new(rules, jr);
+	}
+	json_object_set_new(driver, "rules", rules);
+	json_object_set_new(tool, "driver", driver);
+	json_object_set_new(run, "tool", tool);
+
+	for (f = 0; f < n; f++)
+	{
+		const gk_file_result *fr = &results[f];
+
+		for (i = 0; i < fr->nresults; i++)
+		{
+			const gk_stmt_result *r = &fr->results[i];
+			int			k;
+
+			for (k = 0; k < r->nfindings; k++)
+			{
+				const gk_finding *fd = &r->findings[k];
+				json_t	   *jr = json_object();
+				json_t	   *msg = json_object();
+				json_t	   *locs = json_array();
+				json_t	   *loc = json_object();
+				json_t	   *phys = json_object();
+				json_t	   *art = json_object();
+				json_t	   *region = json_object();
+				char		text[2048];
+
+				json_object_set_new(jr, "ruleId", json_string(fd->rule->id));
+				json_object_set_new(jr, "ruleIndex", json_integer(gk_rule_index(fd->rule)));
+				json_object_set_new(jr, "level",
+									json_string(fd->rule->severity == GK_SEV_RISKY ? "error" : "note"));
+				snprintf(text, sizeof(text), "%s. Safe alternative: %s", fd->detail,
+						 fd->rule->alternative);
+				json_object_set_new(msg, "text", jstr(text));
+				json_object_set_new(jr, "message", msg);
+				json_object_set_new(art, "uri", jstr(fr->file->path));
+				json_object_set_new(phys, "artifactLocation", art);
+				json_object_set_new(region, "startLine", json_integer(r->stmt->line));
+				json_object_set_new(region, "startColumn", json_integer(r->stmt->col));
+				json_object_set_new(phys, "region", region);
+				json_object_set_new(loc, "physicalLocation", phys);
+				json_array_append_new(locs, loc);
+				json_object_set_new(jr, "locations", locs);
+				if (fd->allowed)
+				{
+					json_t	   *sups = json_array();
+					json_t	   *sup = json_object();
+
+					json_object_set_new(sup, "kind", json_string("inSource"));
+					json_object_set_new(sup, "justification", jstr(fd->allow_reason));
+					json_array_append_new(sups, sup);
+					json_object_set_new(jr, "suppressions", sups);
+				}
+				json_array_append_new(res, jr);
+			}
+		}
+	}
+	json_object_set_new(run, "results", res);
+	json_array_append_new(runs, run);
+	json_object_set_new(root, "runs", runs);
+	return root;
+}
+
+/*
+ * Render the report for all files.  Returns a malloc'd string the caller
+ * frees, or NULL (err set) when out of memory.
+ */
+char *
+gk_report_render(gk_format format, const gk_file_result *results, int nresults,
+				 const gk_options *opts, gk_error *err)
+{
+	outbuf		ob = {0};
+	json_t	   *root = NULL;
+	char	   *s;
+
+	switch (format)
+	{
+		case GK_FORMAT_TEXT:
+			render_text(&ob, results, nresults);
+			break;
+		case GK_FORMAT_GITHUB:
+			render_github(&ob, results, nresults);
+			break;
+		case GK_FORMAT_JSON:
+			root = report_json(results, nresults, opts);
+			break;
+		case GK_FORMAT_SARIF:
+			root = report_sarif(results, nresults);
+			break;
+	}
+	if (root != NULL)
+	{
+		s = json_dumps(root, JSON_INDENT(2));
+		json_decref(root);
+		if (s != NULL)
+		{
+			ob_puts(&ob, s);
+			ob_puts(&ob, "\n");
+			free(s);
+		}
+		else
+			ob.failed = true;
+	}
+	if (ob.failed || ob.data == NULL)
+	{
+		free(ob.data);
+		if (err)
+		{
+			memset(err, 0, sizeof(*err));
+			err->kind = GK_ERR_NOMEM;
+			snprintf(err->message, sizeof(err->message), "out of memory while rendering the report");
+		}
+		return NULL;
+	}
+	return ob.data;
+}
