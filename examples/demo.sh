@@ -4,4 +4,4 @@
 # and drops it afterwards; the extension must be installed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-exec pg_virtualenv psql -X -q -f "$here/release_story.sql"
+exec pg_virtualenv -t psql -X -q -f "$here/release_story.sql"

@@ -6,4 +6,4 @@
 # must be installed.  Set BENCH_ROWS / BENCH_SECONDS to shorten a run.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-exec pg_virtualenv -o max_connections=200 -o shared_buffers=256MB sh "$here/flag_bench.sh"
+exec pg_virtualenv -t -o max_connections=200 -o shared_buffers=256MB sh "$here/flag_bench.sh"
