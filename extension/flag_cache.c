@@ -4,9 +4,10 @@
  *		Backend-local cache of compiled feature flags.
  *
  * Evaluation must not run SQL per call, so each backend keeps every live
- * flag compiled in a hash table.  A statement-level C trigger on the flag
- * tables (flag_cache_invalidate) sends a relcache invalidation for
- * release.flags; our relcache callback marks the cache stale and the next
+ * flag compiled in a hash table, segments inlined into the strategies that
+ * use them and dependency parents resolved to pointers.  A statement-level
+ * C trigger on the flag tables (release.flags and release.segments,
+ * flag_cache_invalidate) sends a relcache invalidation for release.flags; our relcache callback marks the cache stale and the next
  * evaluation reloads it.  Invalidations are transactional and WAL-logged,
  * so aborted changes are never seen and hot standbys follow replay.
  *
@@ -123,6 +124,65 @@ flag_cache_attnum(TupleDesc desc, const char *name)
 }
 
 /*
+ * Read release.segments into a hash id -> constraint list, copied into
+ * tmpcxt: the flags' strategies inline them while they compile.  Empty
+ * when the table does not exist.
+ */
+static HTAB *
+flag_cache_read_segments(Oid nsp, Snapshot snapshot, MemoryContext tmpcxt)
+{
+	HASHCTL		ctl;
+	HTAB	   *hash;
+	Oid			relid;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	int			att_id,
+				att_constraints;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int32);
+	ctl.entrysize = sizeof(SegmentEntry);
+	ctl.hcxt = tmpcxt;
+	hash = hash_create("pg_release segments", 16, &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	relid = OidIsValid(nsp) ? get_relname_relid("segments", nsp) : InvalidOid;
+	if (!OidIsValid(relid))
+		return hash;
+
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	att_id = flag_cache_attnum(desc, "id");
+	att_constraints = flag_cache_attnum(desc, "constraints");
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d;
+		int32		id;
+		SegmentEntry *seg;
+		MemoryContext oldcxt;
+
+		d = heap_getattr(tuple, att_id, desc, &isnull);
+		if (isnull)
+			continue;
+		id = DatumGetInt32(d);
+		d = heap_getattr(tuple, att_constraints, desc, &isnull);
+		if (isnull)
+			continue;
+		seg = hash_search(hash, &id, HASH_ENTER, NULL);
+		oldcxt = MemoryContextSwitchTo(tmpcxt);
+		seg->constraints = DatumGetJsonbPCopy(d);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return hash;
+}
+
+/*
  * Read release.flags into a fresh hash table in newcxt.  Archived flags are
  * left out: to evaluation they are unknown keys.  Scanning the heap directly
  * (as pg_cron does) skips SQL permission checks on purpose: any role may
@@ -140,9 +200,14 @@ flag_cache_read_flags(Oid relid, Snapshot snapshot, MemoryContext newcxt)
 	int			att_key,
 				att_enabled,
 				att_strategies,
+				att_variants,
+				att_dependencies,
 				att_archived;
 	MemoryContext tmpcxt;
+	MemoryContext segcxt;
 	MemoryContext oldcxt;
+	HTAB	   *segments;
+	CompileReport report;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = FLAG_KEY_MAX_BYTES + 1;
@@ -157,12 +222,20 @@ flag_cache_read_flags(Oid relid, Snapshot snapshot, MemoryContext newcxt)
 	tmpcxt = AllocSetContextCreate(CurrentMemoryContext,
 								   "pg_release flag load",
 								   ALLOCSET_DEFAULT_SIZES);
+	segcxt = AllocSetContextCreate(CurrentMemoryContext,
+								   "pg_release segment load",
+								   ALLOCSET_DEFAULT_SIZES);
+	segments = flag_cache_read_segments(get_rel_namespace(relid), snapshot, segcxt);
+	memset(&report, 0, sizeof(report));
+	report.mode = COMPILE_CACHE;
 
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	att_key = flag_cache_attnum(desc, "key");
 	att_enabled = flag_cache_attnum(desc, "enabled");
 	att_strategies = flag_cache_attnum(desc, "strategies");
+	att_variants = flag_cache_attnum(desc, "variants");
+	att_dependencies = flag_cache_attnum(desc, "dependencies");
 	att_archived = flag_cache_attnum(desc, "archived_at");
 
 	scan = table_beginscan(rel, snapshot, 0, NULL);
@@ -196,10 +269,25 @@ flag_cache_read_flags(Oid relid, Snapshot snapshot, MemoryContext newcxt)
 		flag->enabled = !isnull && DatumGetBool(d);
 		flag->n_strategies = 0;
 		flag->strategies = NULL;
+		flag->variants = NULL;
+		flag->n_dependencies = 0;
+		flag->dependencies = NULL;
 
 		d = heap_getattr(tuple, att_strategies, desc, &isnull);
 		if (!isnull)
-			flag_compile_strategies(flag, DatumGetJsonbP(d), newcxt);
+			flag_compile_strategies(flag, DatumGetJsonbP(d), segments, &report, newcxt);
+		d = heap_getattr(tuple, att_variants, desc, &isnull);
+		if (!isnull)
+		{
+			Jsonb	   *variants = DatumGetJsonbP(d);
+
+			if (JB_ROOT_IS_ARRAY(variants) && !JB_ROOT_IS_SCALAR(variants))
+				flag->variants = variant_compile_list(&variants->root, flag->key,
+													  NULL, &report, newcxt);
+		}
+		d = heap_getattr(tuple, att_dependencies, desc, &isnull);
+		if (!isnull)
+			flag_compile_dependencies(flag, DatumGetJsonbP(d), &report, newcxt);
 
 		MemoryContextReset(tmpcxt);
 	}
@@ -207,7 +295,9 @@ flag_cache_read_flags(Oid relid, Snapshot snapshot, MemoryContext newcxt)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	MemoryContextDelete(tmpcxt);
+	MemoryContextDelete(segcxt);
 
+	flag_compile_resolve_dependencies(hash);
 	return hash;
 }
 

@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include <unistd.h>
+
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -65,53 +67,30 @@ eval_in_rollout(const CompiledStrategy *s, const char *id, int len)
 	return bucket_normalize(murmur3_final(&state), 100) <= (uint32) s->rollout;
 }
 
-/* Look up a custom stickiness field: top-level context names, then properties. */
-static bool
-eval_custom_field(const EvalContext *ctx, const char *field,
-				  const char **val, int *len)
+/* The server's host name, lower-case, for applicationHostname. */
+static const char *
+eval_server_hostname(void)
 {
-	JsonbValue	v;
+	static char hostname[256];
+	static bool done = false;
 
-	if (strcmp(field, "remoteAddress") == 0 && ctx->remote_address)
+	if (!done)
 	{
-		*val = ctx->remote_address;
-		*len = ctx->remote_address_len;
-		return true;
+		char	   *p;
+
+		if (gethostname(hostname, sizeof(hostname) - 1) != 0)
+			hostname[0] = '\0';
+		hostname[sizeof(hostname) - 1] = '\0';
+		for (p = hostname; *p; p++)
+			*p = pg_ascii_tolower((unsigned char) *p);
+		done = true;
 	}
-	if (strcmp(field, "environment") == 0 && ctx->environment)
-	{
-		*val = ctx->environment;
-		*len = ctx->environment_len;
-		return true;
-	}
-	if (strcmp(field, "appName") == 0 && ctx->app_name)
-	{
-		*val = ctx->app_name;
-		*len = ctx->app_name_len;
-		return true;
-	}
-	if (ctx->properties == NULL ||
-		getKeyJsonValueFromContainer(ctx->properties, field, strlen(field), &v) == NULL)
-		return false;
-	if (v.type == jbvString)
-	{
-		*val = v.val.string.val;
-		*len = v.val.string.len;
-		return true;
-	}
-	if (v.type == jbvNumeric)
-	{
-		*val = DatumGetCString(DirectFunctionCall1(numeric_out,
-												   NumericGetDatum(v.val.numeric)));
-		*len = strlen(*val);
-		return true;
-	}
-	return false;
+	return hostname;
 }
 
 /* Evaluate a rollout strategy: pick the sticky id, then compare its bucket. */
 static bool
-eval_rollout(const CompiledStrategy *s, const EvalContext *ctx)
+eval_rollout(const CompiledStrategy *s, const EvalContext *ctx, bool *key_missing)
 {
 	const char *id = NULL;
 	int			len = 0;
@@ -140,7 +119,10 @@ eval_rollout(const CompiledStrategy *s, const EvalContext *ctx)
 				 * callers, which is also what that random draw gives at 0
 				 * and 100.
 				 */
-				return s->rollout >= 100;
+				if (s->rollout >= 100)
+					return true;
+				*key_missing = true;
+				return false;
 			}
 			break;
 		case STICKINESS_USER_ID:
@@ -154,23 +136,88 @@ eval_rollout(const CompiledStrategy *s, const EvalContext *ctx)
 		case STICKINESS_RANDOM:
 			return eval_random_bucket() <= (uint32) s->rollout;
 		case STICKINESS_CUSTOM:
-			if (!eval_custom_field(ctx, s->stickiness_field, &id, &len))
+			if (!context_get(ctx, &s->stickiness_field, &id, &len))
 				id = NULL;
 			break;
 	}
 	if (id == NULL)
+	{
+		*key_missing = true;
 		return false;
+	}
 	return eval_in_rollout(s, id, len);
 }
 
-/* Evaluate one strategy against the context. */
+/* remoteAddress: the caller's address is one of the IPs or in one of the blocks. */
 static bool
-eval_strategy(const CompiledStrategy *s, const EvalContext *ctx)
+eval_remote_address(const CompiledStrategy *s, const EvalContext *ctx)
+{
+	CidrBlock	addr;
+	int			i;
+
+	if (ctx->remote_address == NULL)
+		return false;
+	for (i = 0; i < s->n_ips; i++)
+		if (strlen(s->ips[i]) == (size_t) ctx->remote_address_len &&
+			memcmp(s->ips[i], ctx->remote_address, ctx->remote_address_len) == 0)
+			return true;
+	if (!cidr_parse_address(ctx->remote_address, ctx->remote_address_len, &addr))
+		return false;
+	for (i = 0; i < s->n_cidrs; i++)
+		if (cidr_contains(&s->cidrs[i], &addr))
+			return true;
+	return false;
+}
+
+/*
+ * applicationHostname: the context's "hostname" field (top level or
+ * properties) when given, else this database server's host name.
+ */
+static bool
+eval_application_hostname(const CompiledStrategy *s, const EvalContext *ctx)
+{
+	static const ContextFieldRef hostname_field = {CONTEXT_OTHER, "hostname", 8};
+	const char *host;
+	int			len;
+	int			i;
+	int			j;
+
+	if (!context_get(ctx, &hostname_field, &host, &len))
+	{
+		host = eval_server_hostname();
+		len = strlen(host);
+	}
+	for (i = 0; i < s->n_hostnames; i++)
+	{
+		if (strlen(s->hostnames[i]) != (size_t) len)
+			continue;
+		for (j = 0; j < len; j++)
+			if (pg_ascii_tolower((unsigned char) host[j]) != (unsigned char) s->hostnames[i][j])
+				break;
+		if (j == len)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Evaluate one strategy against the context: its constraints (segments
+ * included) AND the strategy itself.  key_missing is set when a rollout
+ * had no id to hash.
+ */
+static inline bool
+eval_strategy(const CompiledStrategy *s, const EvalContext *ctx, bool *key_missing)
 {
 	int			i;
 
-	if (s->unsupported)
+	if (unlikely(s->unsupported))
 		return false;
+	if (unlikely(s->n_constraints > 0))
+	{
+		for (i = 0; i < s->n_constraints; i++)
+			if (!constraint_eval(&s->constraints[i], ctx))
+				return false;
+	}
 
 	switch (s->kind)
 	{
@@ -187,9 +234,13 @@ eval_strategy(const CompiledStrategy *s, const EvalContext *ctx)
 		case STRATEGY_FLEXIBLE_ROLLOUT:
 		case STRATEGY_GRADUAL_ROLLOUT_USER_ID:
 		case STRATEGY_GRADUAL_ROLLOUT_SESSION_ID:
-			return eval_rollout(s, ctx);
+			return eval_rollout(s, ctx, key_missing);
 		case STRATEGY_GRADUAL_ROLLOUT_RANDOM:
 			return s->rollout > 0 && eval_random_bucket() <= (uint32) s->rollout;
+		case STRATEGY_REMOTE_ADDRESS:
+			return eval_remote_address(s, ctx);
+		case STRATEGY_APPLICATION_HOSTNAME:
+			return eval_application_hostname(s, ctx);
 		case STRATEGY_UNKNOWN:
 			return false;
 	}
@@ -197,22 +248,108 @@ eval_strategy(const CompiledStrategy *s, const EvalContext *ctx)
 }
 
 /*
- * Is the flag on for this context?  Off unless enabled; an empty strategy
- * list means on for everyone; otherwise strategies are OR-ed.
+ * Are the flag's parents satisfied (Unleash dependencies, one level)?
+ * Returns the index of the first unmet one, or -1.  A parent never has
+ * dependencies itself (flag_compile_resolve_dependencies), so this does
+ * not recurse further.
+ */
+static int
+eval_dependencies(const CompiledFlag *flag, const EvalContext *ctx)
+{
+	int			i;
+	int			j;
+
+	for (i = 0; i < flag->n_dependencies; i++)
+	{
+		const CompiledDependency *d = &flag->dependencies[i];
+		const CompiledFlag *parent = d->parent;
+
+		if (parent == NULL)
+			return i;
+		if (!d->want_enabled)
+		{
+			if (flag_eval(parent, ctx))
+				return i;
+			continue;
+		}
+		if (!parent->enabled)
+			return i;
+		if (d->n_variants > 0)
+		{
+			EvalResult	res;
+			const CompiledVariant *v;
+			const char *name;
+			bool		match = false;
+
+			flag_eval_detail(parent, ctx, &res);
+			v = flag_select_variant(parent, ctx, &res);
+			name = v ? v->name : "disabled";
+			for (j = 0; j < d->n_variants && !match; j++)
+				match = strcmp(d->variants[j], name) == 0;
+			if (!match)
+				return i;
+		}
+		else if (!flag_eval(parent, ctx))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Is the flag on for this context?  Off unless enabled and its parents are
+ * satisfied; an empty strategy list means on for everyone; otherwise
+ * strategies are OR-ed.
  */
 bool
 flag_eval(const CompiledFlag *flag, const EvalContext *ctx)
 {
+	bool		key_missing = false;
 	int			i;
 
 	if (!flag->enabled)
 		return false;
+	if (unlikely(flag->n_dependencies > 0) && eval_dependencies(flag, ctx) >= 0)
+		return false;
 	if (flag->n_strategies == 0)
 		return true;
 	for (i = 0; i < flag->n_strategies; i++)
-		if (eval_strategy(&flag->strategies[i], ctx))
+		if (eval_strategy(&flag->strategies[i], ctx, &key_missing))
 			return true;
 	return false;
+}
+
+/*
+ * flag_eval() that also says why: which strategy decided, which parent
+ * failed, whether a rollout lacked its id.  For variants and explain.
+ */
+void
+flag_eval_detail(const CompiledFlag *flag, const EvalContext *ctx, EvalResult *res)
+{
+	int			i;
+
+	memset(res, 0, sizeof(*res));
+	res->strategy = -1;
+	res->failed_dependency = -1;
+	if (!flag->enabled)
+		return;
+	if (flag->n_dependencies > 0)
+	{
+		res->failed_dependency = eval_dependencies(flag, ctx);
+		if (res->failed_dependency >= 0)
+			return;
+	}
+	if (flag->n_strategies == 0)
+	{
+		res->enabled = true;
+		return;
+	}
+	for (i = 0; i < flag->n_strategies; i++)
+		if (eval_strategy(&flag->strategies[i], ctx, &res->key_missing))
+		{
+			res->enabled = true;
+			res->strategy = i;
+			return;
+		}
 }
 
 /*
@@ -221,8 +358,8 @@ flag_eval(const CompiledFlag *flag, const EvalContext *ctx)
  * a call site (once per statement) also syncs the cache with committed
  * changes.
  */
-static CompiledFlag *
-eval_resolve(FunctionCallInfo fcinfo, text *key)
+CompiledFlag *
+flag_eval_resolve(FunctionCallInfo fcinfo, text *key)
 {
 	FlagCallCache *cc = (FlagCallCache *) fcinfo->flinfo->fn_extra;
 	const char *kp = VARDATA_ANY(key);
@@ -266,7 +403,7 @@ eval_for_user(FunctionCallInfo fcinfo, const char *user_id, int user_id_len)
 
 	if (PG_ARGISNULL(0))
 		return false;
-	flag = eval_resolve(fcinfo, PG_GETARG_TEXT_PP(0));
+	flag = flag_eval_resolve(fcinfo, PG_GETARG_TEXT_PP(0));
 	if (flag == NULL)
 		return false;
 	memset(&ctx, 0, sizeof(ctx));
@@ -331,77 +468,6 @@ flag_enabled_uuid(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(eval_for_user(fcinfo, buf, 36));
 }
 
-/*
- * Read one string-valued context field.  Numbers are accepted in their
- * canonical text form (so {"userId": 42} equals {"userId": "42"}); JSON null
- * means absent; anything else is a malformed context.
- */
-static void
-eval_context_field(Jsonb *jb, const char *name, const char **val, int *len)
-{
-	JsonbValue	v;
-
-	*val = NULL;
-	*len = 0;
-	if (getKeyJsonValueFromContainer(&jb->root, name, strlen(name), &v) == NULL)
-		return;
-	switch (v.type)
-	{
-		case jbvNull:
-			return;
-		case jbvString:
-			*val = v.val.string.val;
-			*len = v.val.string.len;
-			return;
-		case jbvNumeric:
-			*val = DatumGetCString(DirectFunctionCall1(numeric_out,
-													   NumericGetDatum(v.val.numeric)));
-			*len = strlen(*val);
-			return;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("context field \"%s\" must be a string or a number", name),
-					 errhint("An evaluation context looks like {\"userId\": \"42\", \"properties\": {\"plan\": \"pro\"}}.")));
-	}
-}
-
-/* Parse an Unleash-style context object into ctx; errors on malformed input. */
-static void
-eval_context_from_jsonb(Jsonb *jb, EvalContext *ctx)
-{
-	JsonbValue	v;
-
-	memset(ctx, 0, sizeof(*ctx));
-	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("evaluation context must be a JSON object"),
-				 errhint("An evaluation context looks like {\"userId\": \"42\", \"properties\": {\"plan\": \"pro\"}}.")));
-
-	eval_context_field(jb, "userId", &ctx->user_id, &ctx->user_id_len);
-	eval_context_field(jb, "sessionId", &ctx->session_id, &ctx->session_id_len);
-	eval_context_field(jb, "remoteAddress", &ctx->remote_address, &ctx->remote_address_len);
-	eval_context_field(jb, "environment", &ctx->environment, &ctx->environment_len);
-	eval_context_field(jb, "appName", &ctx->app_name, &ctx->app_name_len);
-
-	if (getKeyJsonValueFromContainer(&jb->root, "currentTime", 11, &v) != NULL &&
-		v.type != jbvString && v.type != jbvNull)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("context field \"currentTime\" must be an ISO 8601 timestamp string")));
-
-	if (getKeyJsonValueFromContainer(&jb->root, "properties", 10, &v) != NULL &&
-		v.type != jbvNull)
-	{
-		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("context field \"properties\" must be a JSON object")));
-		ctx->properties = v.val.binary.data;
-	}
-}
-
 /* flag_enabled(key text, context jsonb) */
 Datum
 flag_enabled_context(PG_FUNCTION_ARGS)
@@ -416,9 +482,17 @@ flag_enabled_context(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		memset(&ctx, 0, sizeof(ctx));
 	else
-		eval_context_from_jsonb(PG_GETARG_JSONB_P(1), &ctx);
+	{
+		const char *err = context_parse(PG_GETARG_JSONB_P(1), &ctx);
 
-	flag = eval_resolve(fcinfo, PG_GETARG_TEXT_PP(0));
+		if (err != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s", err),
+					 errhint("An evaluation context looks like {\"userId\": \"42\", \"properties\": {\"plan\": \"pro\"}}.")));
+	}
+
+	flag = flag_eval_resolve(fcinfo, PG_GETARG_TEXT_PP(0));
 	if (flag == NULL)
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(flag_eval(flag, &ctx));
