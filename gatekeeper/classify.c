@@ -1759,6 +1759,9 @@ analyze_alter_table(stmt_ctx *c, PgQuery__AlterTableStmt *s)
 			mode = mode < GK_LOCK_SHARE_UPDATE_EXCLUSIVE ? mode : GK_LOCK_SHARE_UPDATE_EXCLUSIVE;
 		add_lock(c, mode, rel);
 	}
+	/* a scan or rewrite of the table itself (VALIDATE, SET NOT NULL, ...) */
+	if (existing && (c->scan || c->rewrite))
+		add_scan(c, rel);
 }
 
 static void

@@ -383,7 +383,6 @@ main(int argc, char **argv)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 		{
 			rc = commands[i].fn(argc - optind, argv + optind);
-			pg_query_exit();
 			return rc;
 		}
 	}

@@ -1,0 +1,4 @@
+-- migrate:up
+CREATE TABLE c (id bigint);
+-- migrate:down
+DROP TABLE c;

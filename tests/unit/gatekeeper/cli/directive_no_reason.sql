@@ -1,0 +1,2 @@
+-- gatekeeper:allow truncate
+TRUNCATE t;

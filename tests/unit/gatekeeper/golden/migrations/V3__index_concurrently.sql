@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+CREATE INDEX CONCURRENTLY accounts_plan ON accounts (plan);
