@@ -152,6 +152,27 @@ $$;
 COMMENT ON FUNCTION release.check_key(text) IS 'raises invalid_parameter_value unless the key is valid';
 
 /*
+ * The management functions' note argument: set pg_release.note (the reason
+ * the audit log records) for the rest of the transaction when note is given,
+ * and return the previous value for the caller to put back with set_config.
+ */
+CREATE FUNCTION release.note_push(note text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	prev text := coalesce(current_setting('pg_release.note', true), '');
+BEGIN
+	IF note IS NOT NULL THEN
+		PERFORM set_config('pg_release.note', note, true);
+	END IF;
+	RETURN prev;
+END
+$$;
+COMMENT ON FUNCTION release.note_push(text) IS 'sets pg_release.note for the transaction when note is not NULL; returns the previous value';
+
+/*
  * Lock the listed flags (in key order, so concurrent batches cannot
  * deadlock) and fail on the first key, in the caller's order, that is
  * missing or, when live_only, archived.
@@ -197,24 +218,29 @@ CREATE FUNCTION flag_create(key text,
 							description text DEFAULT NULL,
 							branch text DEFAULT NULL,
 							release text DEFAULT NULL,
-							tracker_url text DEFAULT NULL)
+							tracker_url text DEFAULT NULL,
+							regulated boolean DEFAULT false,
+							note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	prev_note text := release.note_push(note);
 BEGIN
 	PERFORM release.check_key(flag_create.key);
-	INSERT INTO release.flags AS f (key, description, branch, release, tracker_url)
+	INSERT INTO release.flags AS f (key, description, branch, release, tracker_url, regulated)
 	VALUES (flag_create.key, flag_create.description, flag_create.branch,
-			flag_create.release, flag_create.tracker_url)
+			flag_create.release, flag_create.tracker_url, coalesce(flag_create.regulated, false))
 	ON CONFLICT ON CONSTRAINT flags_pkey DO NOTHING;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'feature flag "%" already exists', flag_create.key
 			USING ERRCODE = 'duplicate_object';
 	END IF;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION flag_create(text, text, text, text, text) IS 'create a feature flag, disabled';
+COMMENT ON FUNCTION flag_create(text, text, text, text, text, boolean, text) IS 'create a feature flag, disabled; regulated flags need four eyes to reach users';
 
 CREATE FUNCTION flag_enable(VARIADIC keys text[])
 RETURNS void
@@ -243,11 +269,13 @@ END
 $$;
 COMMENT ON FUNCTION flag_disable(text[]) IS 'switch the listed flags off for everyone (the kill switch)';
 
-CREATE FUNCTION flag_set_rollout(key text, percent integer)
+CREATE FUNCTION flag_set_rollout(key text, percent integer, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	prev_note text := release.note_push(note);
 BEGIN
 	IF percent IS NULL OR percent < 0 OR percent > 100 THEN
 		RAISE EXCEPTION 'rollout percentage must be between 0 and 100'
@@ -265,23 +293,27 @@ BEGIN
 					'groupId', f.key),
 				'constraints', '[]'::jsonb))
 	 WHERE f.key = flag_set_rollout.key;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION flag_set_rollout(text, integer) IS 'canary: switch the flag on for percent % of users, sticky per user';
+COMMENT ON FUNCTION flag_set_rollout(text, integer, text) IS 'canary: switch the flag on for percent % of users, sticky per user';
 
-CREATE FUNCTION flag_archive(key text)
+CREATE FUNCTION flag_archive(key text, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	prev_note text := release.note_push(note);
 BEGIN
 	PERFORM release.lock_flags(ARRAY[flag_archive.key], false);
 	UPDATE release.flags f
 	   SET archived_at = now(), enabled = false
 	 WHERE f.key = flag_archive.key AND f.archived_at IS NULL;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION flag_archive(text) IS 'retire a flag: it evaluates as unknown (false) from now on; idempotent';
+COMMENT ON FUNCTION flag_archive(text, text) IS 'retire a flag: it evaluates as unknown (false) from now on; idempotent';
 
 -- ---------------------------------------------------------------------------
 -- Evaluation (PUBLIC): no SQL per call, backend-local compiled cache
@@ -347,16 +379,16 @@ GRANT USAGE ON SCHEMA release TO release_reader;
 GRANT SELECT ON release.flags TO release_reader;
 GRANT SELECT ON flag_list TO release_reader;
 
-REVOKE ALL ON FUNCTION flag_create(text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flag_create(text, text, text, text, text, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION flag_enable(text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION flag_disable(text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION flag_set_rollout(text, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION flag_archive(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION flag_create(text, text, text, text, text) TO release_operator;
+REVOKE ALL ON FUNCTION flag_set_rollout(text, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flag_archive(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flag_create(text, text, text, text, text, boolean, text) TO release_operator;
 GRANT EXECUTE ON FUNCTION flag_enable(text[]) TO release_operator;
 GRANT EXECUTE ON FUNCTION flag_disable(text[]) TO release_operator;
-GRANT EXECUTE ON FUNCTION flag_set_rollout(text, integer) TO release_operator;
-GRANT EXECUTE ON FUNCTION flag_archive(text) TO release_operator;
+GRANT EXECUTE ON FUNCTION flag_set_rollout(text, integer, text) TO release_operator;
+GRANT EXECUTE ON FUNCTION flag_archive(text, text) TO release_operator;
 
 REVOKE ALL ON FUNCTION release.lock_flags(text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.flag_cache_invalidate() FROM PUBLIC;
