@@ -19,6 +19,15 @@
 
 PG_MODULE_MAGIC;
 
+/*
+ * pg_release.note: the reason recorded in release.audit_log for changes made
+ * by direct SQL (the management functions take a note argument instead and
+ * set it for the duration of the call).  Read by the audit trigger through
+ * current_setting(); the C code only has to define it, because the reserved
+ * "pg_release" prefix refuses undefined names once the library is loaded.
+ */
+static char *release_note = NULL;
+
 void		_PG_init(void);
 
 /* Called once per backend when the library is loaded. */
@@ -26,6 +35,16 @@ void
 _PG_init(void)
 {
 	flag_cache_register_callbacks();
+
+	DefineCustomStringVariable("pg_release.note",
+							   "Reason recorded in the audit log for changes to flag data.",
+							   "Set it (preferably with SET LOCAL) before changing flag data with direct SQL; "
+							   "the management functions take a note argument instead.",
+							   &release_note,
+							   NULL,
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pg_release");
