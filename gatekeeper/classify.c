@@ -430,9 +430,10 @@ rv_name(cls_state *st, PgQuery__RangeVar *rv)
 {
 	if (rv == NULL)
 		return "?";
+	/* copied: results outlive the parse tree (see gk_file_drop_trees) */
 	if (rv->schemaname && rv->schemaname[0])
 		return arena_printf(st->arena, "%s.%s", rv->schemaname, rv->relname);
-	return rv->relname;
+	return arena_strdup(st->arena, rv->relname ? rv->relname : "?");
 }
 
 /* Dotted name from a list of String nodes */
@@ -466,7 +467,7 @@ object_name(cls_state *st, PgQuery__Node *n)
 	switch (n->node_case)
 	{
 		case PG_QUERY__NODE__NODE_STRING:
-			return n->string->sval;
+			return arena_strdup(st->arena, n->string->sval);
 		case PG_QUERY__NODE__NODE_LIST:
 			return list_name(st, n->list->items, n->list->n_items);
 		case PG_QUERY__NODE__NODE_TYPE_NAME:
@@ -491,6 +492,8 @@ base_name(const char *name)
 static bool
 is_new(cls_state *st, const char *name)
 {
+	if (name == NULL)
+		return false;
 	return strset_get(&st->new_objs, name, NULL) ||
 		strset_get(&st->new_objs, base_name(name), NULL);
 }
@@ -529,6 +532,8 @@ add_lock(stmt_ctx *c, gk_lock mode, const char *rel)
 {
 	int			i;
 
+	if (rel == NULL)
+		return;
 	for (i = 0; i < c->nlocks; i++)
 	{
 		if (strcmp(c->locks[i].relation, rel) == 0)
@@ -578,6 +583,8 @@ add_scan(stmt_ctx *c, const char *rel)
 {
 	int			i;
 
+	if (rel == NULL)
+		return;
 	for (i = 0; i < c->nscans; i++)
 		if (strcmp(c->scans[i], rel) == 0)
 			return;
@@ -2402,7 +2409,7 @@ analyze_stmt(stmt_ctx *c)
 				PgQuery__ReindexStmt *r = n->reindex_stmt;
 				bool		conc = option_on(r->params, r->n_params, "concurrently");
 				const char *rel = r->relation ? rv_name(st, r->relation) :
-				(r->name ? r->name : "?");
+				arena_strdup(st->arena, r->name ? r->name : "?");
 				bool		whole = r->kind != PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX &&
 					r->kind != PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE;
 
@@ -2613,7 +2620,16 @@ remember_locks(stmt_ctx *c)
 	{
 		gk_lockreq *l = &c->locks[i];
 
+		int			h;
+		bool		known = false;
+
 		if (!l->existing || !gk_lock_blocks_writes(l->mode))
+			continue;
+		/* keep the first statement that took the lock; it is what is held */
+		for (h = 0; h < st->nheld && !known; h++)
+			known = st->held[h].not_valid == NULL && st->held[h].mode >= l->mode &&
+				strcmp(st->held[h].relation, l->relation) == 0;
+		if (known)
 			continue;
 		if (st->nheld == st->held_cap)
 		{

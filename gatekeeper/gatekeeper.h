@@ -200,6 +200,7 @@ extern bool gk_lock_blocks_writes(gk_lock mode);
 extern int	gk_parse_source(const char *path, const char *source, size_t len,
 							gk_file *out, gk_error *err);
 extern int	gk_parse_path(const char *path, gk_file *out, gk_error *err);
+extern void gk_file_drop_trees(gk_file *file);
 extern void gk_file_free(gk_file *file);
 extern void gk_offset_to_linecol(const char *source, size_t offset,
 								 int *line, int *col);

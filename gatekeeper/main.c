@@ -284,6 +284,7 @@ cmd_check(int argc, char **argv)
 			usage_failed = true;
 			continue;
 		}
+		gk_file_drop_trees(&files[i]);
 		if (results[nresults].risky)
 			exit_code = GK_EXIT_RISKY;
 		nresults++;

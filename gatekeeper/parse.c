@@ -1135,6 +1135,26 @@ gk_parse_path(const char *path, gk_file *out, gk_error *err)
 }
 
 /*
+ * Free the libpg_query trees once the file has been classified: results
+ * keep only positions and text, so a run over many files holds one tree at
+ * a time.  Statement nodes are NULL afterwards.
+ */
+void
+gk_file_drop_trees(gk_file *file)
+{
+	int			i;
+
+	for (i = 0; i < file->nstmts; i++)
+		file->stmts[i].node = NULL;
+	for (i = 0; i < file->ntrees; i++)
+		pg_query__parse_result__free_unpacked(file->trees[i], NULL);
+	free(file->trees);
+	file->trees = NULL;
+	file->ntrees = 0;
+	file->trees_cap = 0;
+}
+
+/*
  * Release everything a gk_file owns.  Safe on a zeroed or freed file.
  */
 void
