@@ -4,18 +4,22 @@
  *		Module entry point of the pg_release extension.
  *
  * Feature flags and a migration gatekeeper inside PostgreSQL.  _PG_init
- * registers the flag cache's relcache callback.  The extension works without
+ * registers the flag cache's relcache callback.  Flags work without
  * shared_preload_libraries: the library is loaded by the first call of one
- * of its functions in each backend.
+ * of its functions in each backend.  Preloaded, it also sets up the
+ * shared-memory counters (stats.c) and the guard worker (guard.c).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "guard.h"
 #include "pg_release.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -45,6 +49,16 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	/*
+	 * Counters and the guard need shared memory and a worker, so only when
+	 * preloaded; pg_upgrade's binary-upgrade server needs neither.
+	 */
+	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
+	{
+		stats_init();
+		guard_init();
+	}
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pg_release");

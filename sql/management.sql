@@ -56,7 +56,8 @@ UPDATE release.flags SET strategies = '[{"name": "userWithId", "parameters": {"u
 SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-123';
 
 -- flag data is dumped by pg_dump
-SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'pg_release';
+SELECT 'release.flags'::regclass::oid = ANY (extconfig) AS flags_dumped
+  FROM pg_extension WHERE extname = 'pg_release';
 
 -- privileges: managing needs release_operator, evaluating needs nothing
 CREATE ROLE regress_app;

@@ -46,8 +46,10 @@ SELECT flag_enable('TASK-123');
 SELECT pg_temp.app_sees('TASK-123', '1') AS app_read_only;
 SELECT dblink_exec('app', 'COMMIT');
 
--- TRUNCATE fires the cache trigger too
-TRUNCATE release.flags;
+-- TRUNCATE fires the cache trigger too (CASCADE: guard policies refer to flags)
+SET client_min_messages = warning;
+TRUNCATE release.flags CASCADE;
+RESET client_min_messages;
 SELECT pg_temp.app_sees('TASK-123', '1') AS app_after_truncate;
 
 -- DROP and CREATE EXTENSION in this session: the cache follows the new table

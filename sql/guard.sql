@@ -1,0 +1,142 @@
+-- guard: outcome counters, canary rollback, ramps, schedules, alerts
+-- (runs with shared_preload_libraries = pg_release; release.guard_tick() is
+-- called here with explicit times, exactly as the worker calls it with now)
+CREATE EXTENSION pg_release;
+
+CREATE FUNCTION pg_temp.try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE stmt;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+
+SELECT flag_create('TASK-1', 'failing canary');
+SELECT flag_create('TASK-2', 'healthy canary');
+SELECT flag_create('TASK-3', 'ramp');
+SELECT flag_create('TASK-4', 'scheduled');
+SELECT flag_set_rollout('TASK-1', 10);
+SELECT flag_set_rollout('TASK-2', 10);
+
+-- outcome reports: batches and single events; unknown keys are ignored
+SELECT flag_report('TASK-1', 1000, 80) AS batch, flag_report('TASK-2', true) AS ok_event,
+       flag_report('TASK-2', false) AS failed_event, flag_report('NOPE', 5, 1) AS unknown_key,
+       flag_report(NULL, 5, 1) AS null_key;
+SELECT key, requests, errors, guard_state FROM flag_stats ORDER BY key;
+
+-- bad reports are refused and count nothing
+SELECT pg_temp.try($$SELECT flag_report('TASK-1', -1, 0)$$);
+SELECT pg_temp.try($$SELECT flag_report('TASK-1', 10, 11)$$);
+SELECT pg_temp.try($$SELECT flag_report('TASK-1', 10, -1)$$);
+SELECT pg_temp.try($$SELECT flag_report('TASK-1', NULL, 1)$$);
+SELECT pg_temp.try($$SELECT flag_report('TASK-1', NULL::boolean)$$);
+SELECT key, requests, errors FROM flag_stats WHERE key = 'TASK-1';
+
+SELECT flag_stats_reset();
+SELECT sum(requests) AS requests_after_reset FROM flag_stats;
+
+-- the default policy: > 5 % errors with >= 100 requests in 2 consecutive windows
+CREATE TEMP TABLE clock (t0 timestamptz);
+INSERT INTO clock VALUES (now());
+SELECT release.guard_tick('1 minute', t0) AS actions FROM clock;   -- opens the windows
+SELECT key, state, bad_windows FROM release.guard_state ORDER BY key;
+
+-- window 1: TASK-1 8 % errors, TASK-2 2 %
+SELECT flag_report('TASK-1', 1000, 80), flag_report('TASK-2', 1000, 20);
+SELECT release.guard_tick('1 minute', t0 + interval '30 seconds') AS actions FROM clock;  -- window still open
+SELECT release.guard_tick('1 minute', t0 + interval '61 seconds') AS actions FROM clock;
+SELECT key, state, bad_windows, last_window_requests, last_window_errors,
+       round(last_error_rate::numeric, 3) AS last_error_rate
+  FROM release.guard_state ORDER BY key;
+SELECT key, status, rollout FROM flag_list WHERE key IN ('TASK-1', 'TASK-2') ORDER BY key;
+
+-- window 2: TASK-1 fails again and is rolled back; TASK-2 stays
+SELECT flag_report('TASK-1', 1000, 80), flag_report('TASK-2', 1000, 20);
+SELECT release.guard_tick('1 minute', t0 + interval '122 seconds') AS actions FROM clock;
+SELECT key, state, bad_windows, reason FROM release.guard_state ORDER BY key;
+SELECT key, status, rollout FROM flag_list WHERE key IN ('TASK-1', 'TASK-2') ORDER BY key;
+SELECT flag_enabled('TASK-1', '2') AS user_2_after_rollback;
+
+-- the alert is stored (and was sent with NOTIFY pg_release_alerts)
+SELECT flag_key, action, payload->>'flag' AS flag, payload->>'action' AS payload_action,
+       round((payload->>'error_rate')::numeric, 3) AS error_rate, payload->>'threshold' AS threshold,
+       payload->>'requests' AS requests, payload->>'windows' AS windows, payload ? 'time' AS has_time,
+       delivered_at IS NULL AS undelivered
+  FROM release.alerts ORDER BY id;
+
+-- minute history adds up to what was reported
+SELECT key, sum(requests) AS requests, sum(errors) AS errors
+  FROM release.flag_minutes GROUP BY key ORDER BY key;
+
+-- too few requests is never a bad window, whatever the rate
+SELECT flag_set_rollout('TASK-2', 20);
+SELECT flag_report('TASK-2', 50, 40);
+SELECT release.guard_tick('1 minute', t0 + interval '183 seconds') AS actions FROM clock;
+SELECT key, state, bad_windows, last_window_requests FROM release.guard_state WHERE key = 'TASK-2';
+
+-- a per-flag policy: 1 window, 30 % threshold
+SELECT flag_guard('TASK-2', 0.3, 10, 1);
+SELECT flag_report('TASK-2', 50, 40);
+SELECT release.guard_tick('1 minute', t0 + interval '244 seconds') AS actions FROM clock;
+SELECT key, state, rollout FROM release.guard_state JOIN flag_list USING (key) WHERE key = 'TASK-2';
+
+-- bad policies are refused
+SELECT pg_temp.try($$SELECT flag_guard('TASK-2', 0, 10, 1)$$);
+SELECT pg_temp.try($$SELECT flag_guard('TASK-2', 1.5, 10, 1)$$);
+SELECT pg_temp.try($$SELECT flag_guard('TASK-2', 0.1, 0, 1)$$);
+SELECT pg_temp.try($$SELECT flag_guard('TASK-2', 0.1, 10, 0)$$);
+SELECT pg_temp.try($$SELECT flag_guard('NOPE', 0.1, 10, 1)$$);
+
+-- a ramp: the first step now, then one step per interval while healthy
+SELECT flag_ramp('TASK-3', '{1,5,25}', '1 minute');
+SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-3';
+SELECT steps, step, state FROM release.ramps WHERE key = 'TASK-3';
+SELECT release.guard_tick('1 minute', now() + interval '30 seconds') AS actions;  -- not due yet
+SELECT release.guard_tick('1 minute', now() + interval '61 seconds') AS actions;
+SELECT key, rollout FROM flag_list WHERE key = 'TASK-3';
+SELECT release.guard_tick('1 minute', now() + interval '200 seconds') AS actions;
+SELECT key, rollout FROM flag_list WHERE key = 'TASK-3';
+SELECT steps, step, state, next_at IS NULL AS finished FROM release.ramps WHERE key = 'TASK-3';
+
+-- a ramp stops when its canary is rolled back
+SELECT flag_ramp('TASK-3', '{10,50,100}', '1 hour');
+SELECT flag_guard('TASK-3', 0.05, 100, 1);
+SELECT release.guard_tick('1 minute', now() + interval '300 seconds');
+SELECT flag_report('TASK-3', 1000, 500);
+SELECT release.guard_tick('1 minute', now() + interval '361 seconds') AS actions;
+SELECT state, reason IS NOT NULL AS has_reason FROM release.ramps WHERE key = 'TASK-3';
+SELECT key, rollout FROM flag_list WHERE key = 'TASK-3';
+SELECT release.guard_tick('1 minute', now() + interval '2 hours') AS actions;
+SELECT key, rollout FROM flag_list WHERE key = 'TASK-3';
+
+-- bad ramps are refused
+SELECT pg_temp.try($$SELECT flag_ramp('TASK-3', '{}', '1 minute')$$);
+SELECT pg_temp.try($$SELECT flag_ramp('TASK-3', '{5,5}', '1 minute')$$);
+SELECT pg_temp.try($$SELECT flag_ramp('TASK-3', '{0,10}', '1 minute')$$);
+SELECT pg_temp.try($$SELECT flag_ramp('TASK-3', '{10,101}', '1 minute')$$);
+SELECT pg_temp.try($$SELECT flag_ramp('TASK-3', '{10,20}', '0 seconds')$$);
+SELECT pg_temp.try($$SELECT flag_ramp('NOPE', '{10,20}', '1 minute')$$);
+
+-- a schedule is applied once it is due
+SELECT flag_schedule('TASK-4', now() + interval '1 hour', 50) > 0 AS scheduled;
+SELECT release.guard_tick('1 minute', now() + interval '59 minutes') AS actions;
+SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-4';
+SELECT release.guard_tick('1 minute', now() + interval '61 minutes') AS actions;
+SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-4';
+SELECT percent, result FROM release.schedules;
+SELECT pg_temp.try($$SELECT flag_schedule('TASK-4', NULL, 50)$$);
+SELECT pg_temp.try($$SELECT flag_schedule('TASK-4', now(), 101)$$);
+SELECT pg_temp.try($$SELECT flag_schedule('NOPE', now(), 10)$$);
+
+-- privileges: applications report, operators steer, nobody else ticks
+CREATE ROLE regress_guard_app;
+SET ROLE regress_guard_app;
+SELECT flag_report('TASK-4', 10, 0) AS app_can_report;
+SELECT pg_temp.try($$SELECT flag_guard('TASK-4', 0.1, 10, 1)$$);
+SELECT pg_temp.try($$SELECT release.guard_tick()$$);
+SELECT pg_temp.try($$SELECT * FROM flag_stats$$);
+RESET ROLE;
+DROP ROLE regress_guard_app;
+
+DROP EXTENSION pg_release;
