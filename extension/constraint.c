@@ -219,6 +219,20 @@ constraint_flag(JsonbContainer *obj, const char *name, CompileReport *report)
 	return v.val.boolean;
 }
 
+/* Report a missing or unusable single "value" of the operator. */
+static void
+constraint_bad_value(CompiledConstraint *c, const char *value, int sqlerrcode,
+					 const char *what, CompileReport *report)
+{
+	c->invalid = true;
+	if (value == NULL)
+		compile_problem(report, false, ERRCODE_INVALID_PARAMETER_VALUE,
+						"operator %s needs a \"value\"", constraint_ops[c->op - 1].name);
+	else
+		compile_problem(report, false, sqlerrcode, "invalid %s \"%s\" for operator %s",
+						what, value, constraint_ops[c->op - 1].name);
+}
+
 /* Compile one constraint object into c. */
 static void
 constraint_compile(JsonbContainer *obj, CompiledConstraint *c,
@@ -294,23 +308,15 @@ constraint_compile(JsonbContainer *obj, CompiledConstraint *c,
 		case OP_NUM_LTE:
 			value = constraint_single_value(obj, report);
 			if (value == NULL || !constraint_parse_number(value, strlen(value), &c->number))
-			{
-				c->invalid = true;
-				compile_problem(report, false, ERRCODE_INVALID_TEXT_REPRESENTATION,
-								"invalid number \"%s\" for operator %s",
-								value ? value : "", constraint_ops[c->op - 1].name);
-			}
+				constraint_bad_value(c, value, ERRCODE_INVALID_TEXT_REPRESENTATION,
+									 "number", report);
 			break;
 		case OP_DATE_AFTER:
 		case OP_DATE_BEFORE:
 			value = constraint_single_value(obj, report);
 			if (value == NULL || !constraint_parse_date(value, strlen(value), &c->date))
-			{
-				c->invalid = true;
-				compile_problem(report, false, ERRCODE_INVALID_DATETIME_FORMAT,
-								"invalid date \"%s\" for operator %s",
-								value ? value : "", constraint_ops[c->op - 1].name);
-			}
+				constraint_bad_value(c, value, ERRCODE_INVALID_DATETIME_FORMAT,
+									 "date", report);
 			break;
 		case OP_SEMVER_EQ:
 		case OP_SEMVER_GT:
@@ -322,26 +328,24 @@ constraint_compile(JsonbContainer *obj, CompiledConstraint *c,
 				c->semver_text = MemoryContextStrdup(cxt, value);
 			if (value == NULL ||
 				!semver_parse(c->semver_text, strlen(c->semver_text), &c->semver))
-			{
-				c->invalid = true;
-				compile_problem(report, false, ERRCODE_INVALID_TEXT_REPRESENTATION,
-								"invalid semantic version \"%s\" for operator %s",
-								value ? value : "", constraint_ops[c->op - 1].name);
-			}
+				constraint_bad_value(c, value, ERRCODE_INVALID_TEXT_REPRESENTATION,
+									 "semantic version", report);
 			break;
 		case OP_REGEX:
 			value = constraint_single_value(obj, report);
 			if (value == NULL)
-				why = pstrdup("no \"value\" given");
-			else
-				c->pattern = pattern_compile(value, strlen(value),
-											 c->case_insensitive, cxt, &why);
+			{
+				constraint_bad_value(c, value, 0, NULL, report);
+				break;
+			}
+			c->pattern = pattern_compile(value, strlen(value),
+										 c->case_insensitive, cxt, &why);
 			if (c->pattern == NULL)
 			{
 				c->invalid = true;
 				compile_problem(report, false, ERRCODE_INVALID_REGULAR_EXPRESSION,
 								"invalid regular expression \"%s\": %s",
-								value ? value : "", why);
+								value, why);
 			}
 			break;
 		case OP_UNKNOWN:

@@ -197,7 +197,7 @@ flag_explain(PG_FUNCTION_ARGS)
 					   "A percentage rollout needs a stickiness id (userId, sessionId or its custom field) and the context has none; no other strategy matched.");
 	else
 		explain_append(&buf, key, false, NULL, false, "DEFAULT", NULL, flag, -1,
-					   psprintf("None of the %d strategies matches this context.",
+					   psprintf("No strategy matches this context (%d checked).",
 								flag->n_strategies));
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));

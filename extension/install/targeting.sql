@@ -115,10 +115,15 @@ BEGIN
 			RAISE EXCEPTION 'feature flag "%" cannot depend on itself', check_dependencies.key
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-		IF NOT EXISTS (SELECT FROM release.flags f WHERE f.key = parent AND f.archived_at IS NULL) THEN
+		IF NOT EXISTS (SELECT FROM release.flags f WHERE f.key = parent) THEN
 			RAISE EXCEPTION 'feature flag "%" does not exist', parent
 				USING ERRCODE = 'undefined_object',
-					  DETAIL = format('Feature flag "%s" would depend on it.', key);
+					  DETAIL = format('Feature flag "%s" would depend on it.', check_dependencies.key);
+		END IF;
+		IF NOT EXISTS (SELECT FROM release.flags f WHERE f.key = parent AND f.archived_at IS NULL) THEN
+			RAISE EXCEPTION 'feature flag "%" is archived', parent
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = format('Feature flag "%s" would depend on it.', check_dependencies.key);
 		END IF;
 		IF EXISTS (SELECT FROM release.flags f WHERE f.key = parent AND f.dependencies <> '[]') THEN
 			RAISE EXCEPTION 'feature flag "%" has dependencies of its own', parent
@@ -327,8 +332,7 @@ COMMENT ON FUNCTION release.import_segment(jsonb) IS 'flag_import_unleash helper
  * Upsert one Unleash feature {name, enabled, strategies, variants,
  * dependencies, description}.  An imported flag is live (un-archived).
  */
-CREATE FUNCTION release.import_feature(feature jsonb)
-RETURNS integer
+CREATE FUNCTION release.import_feature(feature jsonb, INOUT imported text[], INOUT problems integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -337,7 +341,6 @@ DECLARE
 	strategies jsonb := coalesce(nullif(feature->'strategies', 'null'), '[]');
 	variants jsonb := coalesce(nullif(feature->'variants', 'null'), '[]');
 	dependencies jsonb := coalesce(nullif(feature->'dependencies', 'null'), '[]');
-	problems integer := 0;
 BEGIN
 	IF jsonb_typeof(feature) IS DISTINCT FROM 'object' OR jsonb_typeof(feature->'name') IS DISTINCT FROM 'string' THEN
 		RAISE EXCEPTION 'an Unleash feature must be an object with a string "name"'
@@ -363,10 +366,10 @@ BEGIN
 		   variants = EXCLUDED.variants,
 		   dependencies = EXCLUDED.dependencies,
 		   archived_at = NULL;
-	RETURN problems;
+	imported := imported || fkey;
 END
 $$;
-COMMENT ON FUNCTION release.import_feature(jsonb) IS 'flag_import_unleash helper: upserts one feature as a flag';
+COMMENT ON FUNCTION release.import_feature(jsonb, text[], integer) IS 'flag_import_unleash helper: upserts one feature as a flag, adds its key and problem count';
 
 CREATE FUNCTION flag_import_unleash(state jsonb)
 RETURNS jsonb
@@ -380,6 +383,7 @@ DECLARE
 	n_segments integer := 0;
 	n_archived integer := 0;
 	problems integer := 0;
+	imported text[] := '{}';
 	missing record;
 	member text;
 BEGIN
@@ -402,7 +406,7 @@ BEGIN
 		n_segments := n_segments + 1;
 	END LOOP;
 	FOR item IN SELECT e FROM jsonb_array_elements(coalesce(nullif(state->'features', 'null'), '[]')) e LOOP
-		problems := problems + release.import_feature(item);
+		SELECT * INTO imported, problems FROM release.import_feature(item, imported, problems);
 		n_features := n_features + 1;
 	END LOOP;
 
@@ -415,11 +419,11 @@ BEGIN
 					n_segments := n_segments + 1;
 				END LOOP;
 				FOR item IN SELECT e FROM jsonb_array_elements(coalesce(nullif(ev->'features', 'null'), '[]')) e LOOP
-					problems := problems + release.import_feature(item);
+					SELECT * INTO imported, problems FROM release.import_feature(item, imported, problems);
 					n_features := n_features + 1;
 				END LOOP;
 			WHEN 'feature-updated' THEN
-				problems := problems + release.import_feature(ev->'feature');
+				SELECT * INTO imported, problems FROM release.import_feature(ev->'feature', imported, problems);
 				n_features := n_features + 1;
 			WHEN 'feature-removed' THEN
 				UPDATE release.flags f SET archived_at = now(), enabled = false
@@ -443,7 +447,7 @@ BEGIN
 	FOR missing IN
 		SELECT f.key, d->>'feature' AS parent
 		  FROM release.flags f, jsonb_array_elements(f.dependencies) d
-		 WHERE f.archived_at IS NULL
+		 WHERE f.archived_at IS NULL AND f.key = ANY (imported)
 		   AND NOT EXISTS (SELECT FROM release.flags p
 							WHERE p.key = d->>'feature' AND p.archived_at IS NULL)
 		 ORDER BY 1, 2
@@ -489,7 +493,7 @@ REVOKE ALL ON FUNCTION release.targeting_validate(text, jsonb, text, boolean) FR
 REVOKE ALL ON FUNCTION release.check_segment_refs(text, jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.check_dependencies(text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.import_segment(jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION release.import_feature(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION release.import_feature(jsonb, text[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION flag_set_strategies(text, jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION flag_set_variants(text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION flag_set_dependencies(text, jsonb) FROM PUBLIC;
