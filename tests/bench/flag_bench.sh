@@ -18,6 +18,18 @@ CREATE EXTENSION pg_release;
 SELECT flag_create('TASK-1', 'benchmark flag');
 SELECT flag_set_rollout('TASK-1', 10);
 
+-- Targeting: the same 10 % rollout (same groupId, so the same users) behind a
+-- five-constraint strategy over the same argument.
+SELECT flag_create('TASK-5C', 'benchmark flag with five constraints');
+SELECT flag_set_strategies('TASK-5C', '[{"name": "flexibleRollout",
+	"parameters": {"rollout": "10", "stickiness": "default", "groupId": "TASK-1"},
+	"constraints": [
+		{"contextName": "userId", "operator": "NOT_IN", "values": ["0", "13", "666"]},
+		{"contextName": "userId", "operator": "STR_STARTS_WITH", "values": ["1", "2", "3", "4", "5", "6", "7", "8", "9"]},
+		{"contextName": "userId", "operator": "NUM_GT", "value": "0"},
+		{"contextName": "userId", "operator": "NUM_LTE", "value": "1000000000"},
+		{"contextName": "userId", "operator": "REGEX", "value": "^[0-9]+$"}]}]');
+
 -- What a team would write without the extension: a table and a SQL function.
 CREATE TABLE naive_flags (key text PRIMARY KEY, enabled boolean, rollout int);
 INSERT INTO naive_flags VALUES ('TASK-1', true, 10);
@@ -49,6 +61,7 @@ scan_ms=$(best_ms "SELECT count(*) $series WHERE g::text IS NOT NULL")
 hash_ms=$(best_ms "SELECT count(*) $series WHERE abs(hashtext(g::text)) % 100 < 10")
 flag_ms=$(best_ms "SELECT count(*) $series WHERE flag_enabled('TASK-1', g::text)")
 naive_ms=$(best_ms "SELECT count(*) $series WHERE naive_flag_enabled('TASK-1', g::text)")
+five_ms=$(best_ms "SELECT count(*) $series WHERE flag_enabled('TASK-5C', g::text)")
 
 echo "== per-row cost, $ROWS rows, 10 % rollout (best of $REPEAT) =="
 awk -v rows="$ROWS" -v scan="$scan_ms" -v hash="$hash_ms" -v flag="$flag_ms" -v naive="$naive_ms" 'BEGIN {
@@ -62,6 +75,10 @@ awk -v rows="$ROWS" -v scan="$scan_ms" -v hash="$hash_ms" -v flag="$flag_ms" -v 
 	if (hash > scan)
 		printf "expression cost only (minus scan):    flag %.1f ns, hashtext %.1f ns per row\n",
 			(flag - scan) * 1e6 / rows, (hash - scan) * 1e6 / rows;
+}'
+awk -v rows="$ROWS" -v flag="$flag_ms" -v five="$five_ms" 'BEGIN {
+	printf "%-34s %10.1f %12.1f\n", "flag_enabled(TASK-5C, g::text)", five, five * 1e6 / rows;
+	printf "ratio five-constraint / plain rollout: %.2fx (target <= 3x)\n", five / flag;
 }'
 
 echo
