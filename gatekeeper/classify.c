@@ -1217,7 +1217,7 @@ has_validated_check(cls_state *st, const char *table)
 		cat_constraint *cc = &st->cat->constraints[i];
 
 		if (strncmp(cc->key, t, tl) == 0 && cc->key[tl] == '.' &&
-			cc->kind == 'c' && cc->validated)
+			(cc->kind == 'c' || cc->kind == '?') && cc->validated)
 			return true;
 	}
 	return false;
@@ -1230,7 +1230,7 @@ existing_constraint_kind(cls_state *st, const char *table, const char *name)
 	cat_constraint *cc = cat_get_constraint(st->cat, base_name(table), name);
 	size_t		len = strlen(name);
 
-	if (cc != NULL)
+	if (cc != NULL && cc->kind != '?')
 		return cc->kind;
 	if (len > 5 && strcmp(name + len - 5, "_pkey") == 0)
 		return 'p';
@@ -1242,6 +1242,12 @@ existing_constraint_kind(cls_state *st, const char *table, const char *name)
 		return 'f';
 	if (len > 5 && strcmp(name + len - 5, "_excl") == 0)
 		return 'x';
+	/* common hand-written names */
+	if (strstr(name, "not_null") || strstr(name, "notnull") ||
+		(len > 3 && strcmp(name + len - 3, "_nn") == 0) || strstr(name, "check"))
+		return 'c';
+	if (strstr(name, "fkey") || (len > 3 && strcmp(name + len - 3, "_fk") == 0))
+		return 'f';
 	return '?';
 }
 
