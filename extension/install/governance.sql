@@ -203,8 +203,9 @@ COMMENT ON FUNCTION release.approval_status(text) IS 'approval status of a flag:
 /*
  * Trigger: the four-eyes gate on release.flags.  Refuses a change that makes
  * a regulated flag reach users (on, rollout raised, live targeting changed)
- * without a valid approval, and refuses clearing the regulated mark unless
- * the acting role is a release_approver.
+ * without a valid approval; refuses clearing the regulated mark unless the
+ * acting role is a release_approver, and the person who cleared it switching
+ * the flag on.
  */
 CREATE FUNCTION release.flags_govern()
 RETURNS trigger
@@ -232,13 +233,39 @@ BEGIN
 		END IF;
 	END IF;
 
-	IF NOT NEW.regulated OR new_reach = 0 THEN
-		RETURN NEW;				/* not regulated, or reaches nobody */
+	IF new_reach = 0 THEN
+		RETURN NEW;				/* reaches nobody */
 	END IF;
 	IF TG_OP = 'UPDATE' AND old_reach IS DISTINCT FROM 0
 	   AND (OLD.strategies = NEW.strategies
 			OR (old_reach IS NOT NULL AND new_reach IS NOT NULL AND new_reach <= old_reach)) THEN
 		RETURN NEW;				/* already live and not reaching further */
+	END IF;
+
+	/*
+	 * Not regulated (any more).  Whoever cleared the mark may not be the one
+	 * who then switches the flag on: otherwise a person holding both roles
+	 * could clear, switch on and mark again, alone.
+	 */
+	IF NOT NEW.regulated THEN
+		IF TG_OP = 'UPDATE' AND OLD.regulated THEN
+			why := 'Its regulated mark is cleared by this same change.';
+		ELSIF EXISTS (SELECT FROM (SELECT a.session_user_name
+									 FROM release.audit_log a
+									WHERE a.flag_key = NEW.key AND a.target = 'flags'
+									  AND a.logged_at >= created
+									  AND (a.old_state->>'regulated')::boolean
+									  AND NOT (a.new_state->>'regulated')::boolean
+									ORDER BY a.id DESC LIMIT 1) u
+					   WHERE u.session_user_name = person) THEN
+			why := format('%s cleared its regulated mark.', person);
+		ELSE
+			RETURN NEW;
+		END IF;
+		RAISE EXCEPTION 'feature flag "%" cannot be switched on by the person who cleared its regulated mark', NEW.key
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = why || ' Four eyes are required. No flag was changed.',
+				  HINT = 'Another release_operator may switch it on.';
 	END IF;
 
 	approval := release.valid_approval(NEW.key, NEW.strategies, person);
@@ -257,7 +284,7 @@ BEGIN
 	ELSIF last.revoked_at IS NOT NULL THEN
 		why := format('Its approval by %s was revoked by %s at %s.', last.approved_by, last.revoked_by, last.revoked_at);
 	ELSIF last.targeting_hash <> release.targeting_hash(NEW.strategies) THEN
-		why := format('Its approval by %s at %s was for other targeting: the targeting changed since.', last.approved_by, last.approved_at);
+		why := format('Its approval by %s at %s is for other targeting than this change gives it.', last.approved_by, last.approved_at);
 	ELSIF last.approved_by = person THEN
 		why := format('Its approval was given by %s, who is the person switching it on: four eyes are required.', person);
 	ELSE
@@ -689,7 +716,7 @@ BEGIN
 	prev := release.note_push(note);
 	INSERT INTO release.approvals (flag_key, targeting_hash, strategies, approved_by, approved_role, note)
 	VALUES (f.key, release.targeting_hash(f.strategies), f.strategies,
-			pg_catalog.session_user(), release.acting_role(), note);
+			pg_catalog.session_user(), release.acting_role(), flag_approve.note);
 	PERFORM pg_catalog.set_config('pg_release.note', prev, true);
 END
 $$;
@@ -712,7 +739,8 @@ BEGIN
 	SELECT * INTO f FROM release.flags WHERE release.flags.key = flag_revoke_approval.key;
 	prev := release.note_push(note);
 	UPDATE release.approvals a
-	   SET revoked_at = now(), revoked_by = pg_catalog.session_user(), revoke_note = note
+	   SET revoked_at = now(), revoked_by = pg_catalog.session_user(),
+		   revoke_note = flag_revoke_approval.note
 	 WHERE a.flag_key = f.key AND a.revoked_at IS NULL;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'feature flag "%" has no approval to revoke', f.key
@@ -786,14 +814,39 @@ SELECT f.key, f.description, f.release, f.branch,
  ORDER BY f.release NULLS LAST, f.created_at, f.key;
 COMMENT ON VIEW release_board IS 'the release column: flags created but not fully on nor archived, with rollout, regulation and approval status, age';
 
+/*
+ * Keys with at least one evaluation counted on this server, or NULL when no
+ * counts are available: the flag_stats view (guard part) is missing, or
+ * its shared-memory counters are, because pg_release is not preloaded.
+ */
+CREATE FUNCTION release.evaluated_keys()
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	keys text[];
+BEGIN
+	IF pg_catalog.to_regclass('@extschema@.flag_stats') IS NULL THEN
+		RETURN NULL;
+	END IF;
+	/* A constant query: no user text reaches EXECUTE. */
+	EXECUTE 'SELECT pg_catalog.array_agg(s.key::text) FROM @extschema@.flag_stats s WHERE s.evaluations > 0'
+	   INTO keys;
+	RETURN COALESCE(keys, '{}');
+EXCEPTION WHEN object_not_in_prerequisite_state OR undefined_column THEN
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION release.evaluated_keys() IS 'keys with evaluations counted on this server; NULL when counts are not available';
+
 CREATE FUNCTION flag_stale(older_than interval DEFAULT '30 days')
 RETURNS TABLE (key text, reason text, since timestamptz, detail text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	has_stats boolean := pg_catalog.to_regclass('@extschema@.flag_stats') IS NOT NULL;
-	evaluated text[];
+	evaluated text[] := release.evaluated_keys();
 BEGIN
 	IF older_than IS NULL OR older_than < interval '0' THEN
 		RAISE EXCEPTION 'older_than must be a non-negative interval'
@@ -808,14 +861,11 @@ BEGIN
 	 WHERE l.state = 'on' AND l.fully_on_since < now() - older_than
 	 ORDER BY l.key;
 
-	IF NOT has_stats THEN
+	IF evaluated IS NULL THEN
 		RAISE NOTICE 'flags nobody evaluates are not listed: evaluation counts are not available'
-			USING HINT = 'They need shared_preload_libraries = ''pg_release'' (the flag_stats view).';
+			USING HINT = 'They need shared_preload_libraries = ''pg_release'' (see flag_stats).';
 		RETURN;
 	END IF;
-	/* A constant query: no user text reaches EXECUTE. */
-	EXECUTE 'SELECT pg_catalog.array_agg(s.key::text) FROM @extschema@.flag_stats s WHERE s.evaluations > 0'
-	   INTO evaluated;
 	RETURN QUERY
 	SELECT f.key, 'not evaluated'::text, f.created_at,
 		   format('no evaluation counted since the statistics started, created %s ago',
@@ -823,7 +873,7 @@ BEGIN
 	  FROM release.flags f
 	 WHERE f.archived_at IS NULL
 	   AND f.created_at < now() - older_than
-	   AND NOT (f.key = ANY (COALESCE(evaluated, '{}')))
+	   AND NOT (f.key = ANY (evaluated))
 	 ORDER BY f.key;
 END
 $$;
