@@ -9,6 +9,12 @@
  * and the cache generation) and the rollout bucket reuses the murmur3 state
  * of the "<groupId>:" prefix computed when the cache loaded.
  *
+ * A flag is on when it is enabled, its parents (dependencies, one level,
+ * resolved to pointers at load) are satisfied, and any strategy matches: the
+ * strategy's constraints (its segments inlined at load, constraint.c) AND
+ * the strategy itself.  Targeting costs nothing to flags without it: one
+ * predictable branch per flag and per strategy.
+ *
  * Semantics are Unleash's (see docs/reference.md), with two deliberate
  * choices: a partial rollout without a stickiness id is off, not random,
  * and an unknown or archived key is false, never an error.

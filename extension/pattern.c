@@ -15,7 +15,8 @@
  * Memory: the compiled code and its match data are allocated through a
  * PCRE2 general context that routes to palloc in the caller's memory
  * context, so a compiled pattern lives and dies with the flag cache.  The
- * match data is made once per pattern: matching allocates nothing.
+ * match data and match context are made once per pattern: matching
+ * allocates nothing once the first match has sized its backtracking frames.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,10 +30,19 @@
 
 #include "pg_release.h"
 
+/*
+ * RE2 matches in linear time; PCRE2 backtracks, so a pattern such as
+ * (a+)+$ could take exponential time on a hostile input.  Every evaluation
+ * runs this, so the backtracking budget is capped: a match that runs out of
+ * it counts as no match (false) instead of stalling the caller.
+ */
+#define PATTERN_MATCH_LIMIT		100000
+
 struct Pattern
 {
 	pcre2_code *code;
 	pcre2_match_data *match;
+	pcre2_match_context *mctx;
 };
 
 /* PCRE2 allocator: palloc in the memory context passed as memory_data. */
@@ -223,11 +233,13 @@ pattern_compile(const char *src, int len, bool caseless, MemoryContext cxt,
 	pat = MemoryContextAlloc(cxt, sizeof(Pattern));
 	pat->code = code;
 	pat->match = pcre2_match_data_create(1, gcx);
+	pat->mctx = pcre2_match_context_create(gcx);
 	pcre2_general_context_free(gcx);
-	if (pat->match == NULL)
+	if (pat->match == NULL || pat->mctx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
+	pcre2_set_match_limit(pat->mctx, PATTERN_MATCH_LIMIT);
 	return pat;
 }
 
@@ -241,6 +253,6 @@ pattern_match(const Pattern *pat, const char *subject, int len)
 	int			rc;
 
 	rc = pcre2_match(pat->code, (PCRE2_SPTR) subject, (PCRE2_SIZE) len, 0,
-					 PCRE2_NO_UTF_CHECK, pat->match, NULL);
+					 PCRE2_NO_UTF_CHECK, pat->match, pat->mctx);
 	return rc >= 0;
 }

@@ -7,6 +7,11 @@
  * memory context that is replaced wholesale on reload.  Callers must not keep
  * a CompiledFlag pointer across a change of flag_cache_generation.
  *
+ * Targeting (constraints, segments, variants, dependencies) is compiled by
+ * the same code in three modes (CompileMode): quietly for the cache,
+ * strictly when the management functions validate what they write, and
+ * leniently for an Unleash import.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_RELEASE_H
