@@ -49,6 +49,7 @@ typedef struct gk_arena
 	bool		oom;
 } gk_arena;
 
+/* Carve n bytes (16-aligned) from the arena; NULL and oom set on failure */
 static void *
 arena_alloc(gk_arena *a, size_t n)
 {
@@ -76,6 +77,7 @@ arena_alloc(gk_arena *a, size_t n)
 	return p;
 }
 
+/* Copy a string into the arena */
 static char *
 arena_strdup(gk_arena *a, const char *s)
 {
@@ -87,6 +89,7 @@ arena_strdup(gk_arena *a, const char *s)
 	return p;
 }
 
+/* Format into the arena (truncated at 1 kB) */
 static char *
 arena_printf(gk_arena *a, const char *fmt,...)
 {
@@ -99,6 +102,7 @@ arena_printf(gk_arena *a, const char *fmt,...)
 	return arena_strdup(a, buf);
 }
 
+/* Release every block of an arena and the arena itself */
 static void
 arena_free(gk_arena *a)
 {
@@ -126,6 +130,7 @@ typedef struct strset
 	size_t		n;
 } strset;
 
+/* FNV-1a hash of a string */
 static uint32_t
 hash_str(const char *s)
 {
@@ -139,6 +144,7 @@ hash_str(const char *s)
 	return h;
 }
 
+/* Insert key (not copied) with val; false when out of memory */
 static bool
 strset_put(strset *s, const char *key, int val)
 {
@@ -186,6 +192,7 @@ strset_put(strset *s, const char *key, int val)
 	return true;
 }
 
+/* Look key up; true and *val when present */
 static bool
 strset_get(const strset *s, const char *key, int *val)
 {
@@ -207,6 +214,7 @@ strset_get(const strset *s, const char *key, int *val)
 	return false;
 }
 
+/* Release the table (keys belong to an arena) */
 static void
 strset_free(strset *s)
 {
@@ -250,12 +258,14 @@ struct gk_catalog
 	strset		unique_indexes;
 };
 
+/* An empty catalog for one run of the gatekeeper */
 gk_catalog *
 gk_catalog_new(void)
 {
 	return calloc(1, sizeof(gk_catalog));
 }
 
+/* Release a catalog and everything it holds; NULL is fine */
 void
 gk_catalog_free(gk_catalog *c)
 {
@@ -279,6 +289,7 @@ gk_catalog_free(gk_catalog *c)
 	free(c);
 }
 
+/* The known definition of table.column, or NULL */
 static cat_column *
 cat_get_column(gk_catalog *c, const char *table, const char *column)
 {
@@ -291,6 +302,7 @@ cat_get_column(gk_catalog *c, const char *table, const char *column)
 	return NULL;
 }
 
+/* Find or create the entry for table.column; NULL when out of memory */
 static cat_column *
 cat_put_column(gk_catalog *c, const char *table, const char *column)
 {
@@ -319,6 +331,7 @@ cat_put_column(gk_catalog *c, const char *table, const char *column)
 	return col;
 }
 
+/* The known constraint table.name, or NULL */
 static cat_constraint *
 cat_get_constraint(gk_catalog *c, const char *table, const char *name)
 {
@@ -331,6 +344,7 @@ cat_get_constraint(gk_catalog *c, const char *table, const char *name)
 	return NULL;
 }
 
+/* Find or create the entry for constraint table.name; NULL when out of memory */
 static cat_constraint *
 cat_put_constraint(gk_catalog *c, const char *table, const char *name)
 {
@@ -489,6 +503,7 @@ base_name(const char *name)
 	return dot ? dot + 1 : name;
 }
 
+/* Was the object created earlier in this file? */
 static bool
 is_new(cls_state *st, const char *name)
 {
@@ -498,6 +513,7 @@ is_new(cls_state *st, const char *name)
 		strset_get(&st->new_objs, base_name(name), NULL);
 }
 
+/* Record an object created by this file (qualified and bare name) */
 static void
 mark_new(cls_state *st, const char *name)
 {
@@ -509,6 +525,7 @@ mark_new(cls_state *st, const char *name)
 		st->arena->oom = true;
 }
 
+/* Was the column (or its table) created earlier in this file? */
 static bool
 column_is_new(cls_state *st, const char *table, const char *column)
 {
@@ -517,6 +534,7 @@ column_is_new(cls_state *st, const char *table, const char *column)
 	return is_new(st, table) || (key != NULL && strset_get(&st->new_objs, key, NULL));
 }
 
+/* Record a column added by this file */
 static void
 mark_column_new(cls_state *st, const char *table, const char *column)
 {
@@ -592,6 +610,7 @@ add_scan(stmt_ctx *c, const char *rel)
 		c->scans[c->nscans++] = rel;
 }
 
+/* Is n a DefElem with this name? */
 static bool
 defelem_named(PgQuery__Node *n, const char *name)
 {
@@ -723,6 +742,7 @@ apply_lock_timeout(cls_state *st, long ms, bool is_local)
 	}
 }
 
+/* The lock_timeout in effect now, in ms (0 = none) */
 static long
 lock_timeout_now(cls_state *st)
 {
@@ -740,6 +760,7 @@ txn_end(cls_state *st, bool rollback)
 	st->nenum = 0;
 }
 
+/* Start of a transaction: remember the session value for ROLLBACK */
 static void
 txn_begin(cls_state *st)
 {
@@ -764,6 +785,7 @@ static const char *const stable_functions[] = {
 	"pg_catalog.now", NULL
 };
 
+/* Is name in the NULL-terminated list? */
 static bool
 name_in(const char *name, const char *const *list)
 {
@@ -829,19 +851,52 @@ expr_is_volatile(PgQuery__Node *n, int depth)
 	}
 }
 
+/*
+ * A value that does not depend on the row: constants, parameters, casts,
+ * now() - interval '1 day' and the like.  Column references make it a
+ * per-row expression.
+ */
+static bool
+is_const_like_depth(PgQuery__Node *n, int depth)
+{
+	size_t		i;
+
+	if (n == NULL || depth > 50)
+		return false;
+	switch (n->node_case)
+	{
+		case PG_QUERY__NODE__NODE_A_CONST:
+		case PG_QUERY__NODE__NODE_PARAM_REF:
+		case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+			return true;
+		case PG_QUERY__NODE__NODE_TYPE_CAST:
+			return is_const_like_depth(n->type_cast->arg, depth + 1);
+		case PG_QUERY__NODE__NODE_A_EXPR:
+			return (n->a_expr->lexpr == NULL || is_const_like_depth(n->a_expr->lexpr, depth + 1)) &&
+				is_const_like_depth(n->a_expr->rexpr, depth + 1);
+		case PG_QUERY__NODE__NODE_FUNC_CALL:
+			for (i = 0; i < n->func_call->n_args; i++)
+				if (!is_const_like_depth(n->func_call->args[i], depth + 1))
+					return false;
+			return true;
+		case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
+			for (i = 0; i < n->a_array_expr->n_elements; i++)
+				if (!is_const_like_depth(n->a_array_expr->elements[i], depth + 1))
+					return false;
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Row-independent value? (see is_const_like_depth) */
 static bool
 is_const_like(PgQuery__Node *n)
 {
-	if (n == NULL)
-		return false;
-	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
-		return is_const_like(n->type_cast->arg);
-	return n->node_case == PG_QUERY__NODE__NODE_A_CONST ||
-		n->node_case == PG_QUERY__NODE__NODE_PARAM_REF ||
-		n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ||
-		n->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR;
+	return is_const_like_depth(n, 0);
 }
 
+/* Operator name of an A_Expr ("=" for a = b) */
 static const char *
 op_name(PgQuery__AExpr *e)
 {
@@ -981,6 +1036,7 @@ typedef struct type_info
 	bool		is_array;
 } type_info;
 
+/* Canonical name, typmods and array-ness of a TypeName */
 static void
 type_of(PgQuery__TypeName *tn, type_info *ti)
 {
@@ -1059,6 +1115,7 @@ type_change_is_free(const cat_column *old, const type_info *new)
 	return false;
 }
 
+/* Is this one of the serial pseudo-types? */
 static bool
 is_serial(const char *t)
 {
@@ -1110,6 +1167,7 @@ notnull_check_column(PgQuery__Node *expr)
 	return str_node(cr->fields[cr->n_fields - 1]);
 }
 
+/* Catalog letter for a constraint type (as pg_constraint.contype) */
 static char
 constraint_kind(PgQuery__ConstrType t)
 {
@@ -1392,6 +1450,7 @@ reloption_is_light(PgQuery__Node *n)
 	return strncmp(name, "autovacuum_", 11) == 0 || name_in(name, light);
 }
 
+/* Flag a statement that cannot run in a transaction block when it would */
 static void
 note_nontransactional(stmt_ctx *c, const char *what)
 {
@@ -1406,6 +1465,7 @@ note_nontransactional(stmt_ctx *c, const char *what)
 					"opens a transaction with BEGIN");
 }
 
+/* CREATE INDEX: SHARE (or SHARE UPDATE EXCLUSIVE when concurrent) on the table */
 static void
 analyze_index(stmt_ctx *c, PgQuery__IndexStmt *s)
 {
@@ -1441,6 +1501,10 @@ analyze_index(stmt_ctx *c, PgQuery__IndexStmt *s)
 	}
 }
 
+/*
+ * ALTER TABLE/INDEX/VIEW: lock level per subcommand, as in
+ * AlterTableGetLockLevel(), and what each one scans, rewrites or removes.
+ */
 static void
 analyze_alter_table(stmt_ctx *c, PgQuery__AlterTableStmt *s)
 {
@@ -1777,6 +1841,7 @@ analyze_alter_table(stmt_ctx *c, PgQuery__AlterTableStmt *s)
 		add_scan(c, rel);
 }
 
+/* DROP of any object kind */
 static void
 analyze_drop(stmt_ctx *c, PgQuery__DropStmt *s)
 {
@@ -1845,6 +1910,7 @@ analyze_drop(stmt_ctx *c, PgQuery__DropStmt *s)
 	}
 }
 
+/* RENAME of relations, columns, constraints and other objects */
 static void
 analyze_rename(stmt_ctx *c, PgQuery__RenameStmt *s)
 {
@@ -1928,6 +1994,7 @@ analyze_rename(stmt_ctx *c, PgQuery__RenameStmt *s)
 	}
 }
 
+/* ALTER ... SET SCHEMA, which moves the object like a rename */
 static void
 analyze_set_schema(stmt_ctx *c, PgQuery__AlterObjectSchemaStmt *s)
 {
@@ -1946,6 +2013,7 @@ analyze_set_schema(stmt_ctx *c, PgQuery__AlterObjectSchemaStmt *s)
 					"qualified name breaks", name, s->newschema);
 }
 
+/* GRANT is safe; REVOKE on anything not created in this file is not */
 static void
 analyze_grant(stmt_ctx *c, PgQuery__GrantStmt *s)
 {
@@ -1969,6 +2037,7 @@ analyze_grant(stmt_ctx *c, PgQuery__GrantStmt *s)
 		add_finding(c, "revoke", "REVOKE removes privileges from existing objects");
 }
 
+/* SET / SET LOCAL / RESET of lock_timeout */
 static void
 analyze_set(stmt_ctx *c, PgQuery__VariableSetStmt *s)
 {
@@ -2049,6 +2118,7 @@ analyze_select(stmt_ctx *c, PgQuery__SelectStmt *s)
 	}
 }
 
+/* CREATE TABLE: new relation, plus locks on parents and referenced tables */
 static void
 analyze_create(stmt_ctx *c, PgQuery__CreateStmt *s)
 {
@@ -2099,6 +2169,7 @@ analyze_create(stmt_ctx *c, PgQuery__CreateStmt *s)
 			c->locks[i].existing = false;
 }
 
+/* ALTER TYPE ... ADD VALUE / RENAME VALUE */
 static void
 analyze_alter_enum(stmt_ctx *c, PgQuery__AlterEnumStmt *s)
 {
@@ -2163,6 +2234,7 @@ check_enum_use(stmt_ctx *c)
 	}
 }
 
+/* BEGIN, COMMIT, ROLLBACK and friends */
 static void
 analyze_transaction(stmt_ctx *c, PgQuery__TransactionStmt *s)
 {
@@ -2844,6 +2916,7 @@ nomem:
 	return -1;
 }
 
+/* Release a file result (its arena); safe on a zeroed result */
 void
 gk_file_result_free(gk_file_result *result)
 {

@@ -22,6 +22,7 @@
 
 #define GK_MAX_DIR_DEPTH 32
 
+/* Append a copy of path; false when out of memory */
 static bool
 list_add(gk_pathlist *list, const char *path)
 {
@@ -44,6 +45,7 @@ list_add(gk_pathlist *list, const char *path)
 	return true;
 }
 
+/* Does s end with suffix? */
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -53,6 +55,7 @@ ends_with(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+/* qsort comparator: byte order of the paths */
 static int
 cmp_paths(const void *a, const void *b)
 {
@@ -174,6 +177,7 @@ gk_expand_paths(char *const *args, int nargs, gk_pathlist *out, gk_error *err)
 	return 0;
 }
 
+/* Release a path list; safe on a zeroed list */
 void
 gk_pathlist_free(gk_pathlist *list)
 {

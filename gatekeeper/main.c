@@ -52,6 +52,7 @@ usage_error(const char *fmt, const char *arg)
 	return GK_EXIT_USAGE;
 }
 
+/* gatekeeper --help */
 static void
 help_main(void)
 {
@@ -72,6 +73,7 @@ help_main(void)
 	printf("\nDocumentation: docs/gatekeeper.md\n");
 }
 
+/* gatekeeper check --help */
 static void
 help_check(void)
 {
@@ -350,6 +352,7 @@ cmd_rules(int argc, char **argv)
 	return GK_EXIT_SAFE;
 }
 
+/* Global options, then dispatch to the subcommand */
 int
 main(int argc, char **argv)
 {

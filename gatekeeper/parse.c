@@ -235,6 +235,7 @@ first_col_of_line(const char *source, int line)
 	return col;
 }
 
+/* Append n bytes; on overflow or OOM the buffer is marked failed */
 static void
 sb_append(strbuf *sb, const char *s, size_t n)
 {
@@ -266,6 +267,7 @@ sb_append(strbuf *sb, const char *s, size_t n)
 	sb->data[sb->len] = '\0';
 }
 
+/* Append a NUL-terminated string */
 static void
 sb_puts(strbuf *sb, const char *s)
 {
@@ -495,6 +497,7 @@ plpgsql_expr_query(json_t *holder, const char *member)
 	return json_string_value(json_object_get(e, "query"));
 }
 
+/* Line number of a PL/pgSQL statement (1 when absent or absurd) */
 static int
 plpgsql_lineno(json_t *holder)
 {

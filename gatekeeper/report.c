@@ -26,6 +26,7 @@ typedef struct outbuf
 	bool		failed;
 } outbuf;
 
+/* Append n bytes; on OOM the buffer is marked failed */
 static void
 ob_append(outbuf *ob, const char *s, size_t n)
 {
@@ -52,12 +53,14 @@ ob_append(outbuf *ob, const char *s, size_t n)
 	ob->data[ob->len] = '\0';
 }
 
+/* Append a NUL-terminated string */
 static void
 ob_puts(outbuf *ob, const char *s)
 {
 	ob_append(ob, s, strlen(s));
 }
 
+/* Append formatted text of any length */
 static void
 ob_printf(outbuf *ob, const char *fmt,...)
 {
@@ -174,18 +177,21 @@ short_text(const char *text, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/* JSON name of a statement origin */
 static const char *
 origin_name(gk_origin o)
 {
 	return o == GK_ORIGIN_DO ? "do" : o == GK_ORIGIN_EXECUTE ? "execute" : "top";
 }
 
+/* JSON name of a transaction mode */
 static const char *
 mode_name(gk_txn_mode m)
 {
 	return m == GK_MODE_AUTOCOMMIT ? "autocommit" : "transaction";
 }
 
+/* Statement count of a file, and how many are risky */
 static int
 count_statements(const gk_file_result *r, int *risky)
 {
@@ -329,6 +335,7 @@ file_json(const gk_file_result *fr)
 	return jf;
 }
 
+/* The JSON document for all files */
 static json_t *
 report_json(const gk_file_result *results, int n, const gk_options *opts)
 {
@@ -405,6 +412,7 @@ gh_escape(outbuf *ob, const char *s, bool property)
 	}
 }
 
+/* GitHub workflow commands, one per finding, then a summary line */
 static void
 render_github(outbuf *ob, const gk_file_result *results, int n)
 {

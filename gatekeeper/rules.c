@@ -145,6 +145,7 @@ gk_rule_at(int i)
 	return i >= 0 && i < NRULES ? &rules[i] : NULL;
 }
 
+/* Number of rules in the catalogue */
 int
 gk_rule_count(void)
 {
