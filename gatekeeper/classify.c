@@ -782,7 +782,13 @@ static const char *const stable_functions[] = {
 	"to_json", "array_fill", "make_interval", "make_date", "date_trunc",
 	"timezone", "current_database", "current_schema", "current_user",
 	"session_user", "int4", "int8", "numeric", "text", "abs", "round",
-	"pg_catalog.now", NULL
+	"md5", "concat_ws", "substr", "substring", "replace", "trim", "btrim",
+	"ltrim", "rtrim", "lpad", "rpad", "left", "right", "to_char", "to_date",
+	"to_timestamp", "to_number", "greatest", "least", "nullif", "format",
+	"char_length", "octet_length", "array_length", "cardinality", "age",
+	"date_part", "extract", "make_timestamp", "make_timestamptz", "jsonb_object",
+	"json_object", "row_to_json", "array_to_json", "uuid_nil", "localtimestamp",
+	NULL
 };
 
 /* Is name in the NULL-terminated list? */
@@ -2570,9 +2576,9 @@ analyze_stmt(stmt_ctx *c)
 								   n->create_domain_stmt->n_domainname));
 			break;
 		case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
-			if (!n->create_function_stmt->replace)
-				mark_new(st, list_name(st, n->create_function_stmt->funcname,
-									   n->create_function_stmt->n_funcname));
+			/* defined by this file, with or without OR REPLACE */
+			mark_new(st, list_name(st, n->create_function_stmt->funcname,
+								   n->create_function_stmt->n_funcname));
 			break;
 		case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
 			if (n->create_schema_stmt->schemaname)

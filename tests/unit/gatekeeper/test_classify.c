@@ -1242,6 +1242,47 @@ duration__units__parsed(void **state)
 	assert_false(gk_parse_duration_ms("2 parsecs", &ms));
 }
 
+static void
+revoke__function_defined_in_file__safe(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "CREATE OR REPLACE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+				"REVOKE ALL ON FUNCTION audit_row() FROM PUBLIC;");
+	gk_assert_safe(&c, 1);
+	gk_case_free(&c);
+}
+
+static void
+add_column__immutable_function_default__safe(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, LT "ALTER TABLE users ADD COLUMN tag text DEFAULT md5('seed');");
+	gk_assert_safe(&c, 1);
+	gk_case_free(&c);
+}
+
+static void
+update__time_bound_against_now__safe(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "UPDATE sessions SET expired = true WHERE expires_at < now() - interval '30 days';");
+	gk_assert_safe(&c, 0);
+	gk_case_free(&c);
+}
+
+static void
+update__join_on_columns__risky(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "UPDATE orders SET region = u.region FROM users u WHERE orders.user_id = u.id;");
+	gk_assert_risky(&c, 0, "unbatched-update");
+	gk_case_free(&c);
+}
+
 int
 main(void)
 {
@@ -1353,6 +1394,10 @@ main(void)
 		cmocka_unit_test(allow__directive_other_rule__still_risky),
 		cmocka_unit_test(allow__command_line__safe),
 		cmocka_unit_test(duration__units__parsed),
+		cmocka_unit_test(revoke__function_defined_in_file__safe),
+		cmocka_unit_test(add_column__immutable_function_default__safe),
+		cmocka_unit_test(update__time_bound_against_now__safe),
+		cmocka_unit_test(update__join_on_columns__risky),
 	};
 
 	return cmocka_run_group_tests_name("gatekeeper classify", tests, NULL, NULL);
