@@ -206,3 +206,5 @@ SELECT flag_import_unleash('{"events": [
 SELECT key, archived_at IS NOT NULL AS archived FROM release.flags WHERE key LIKE 'IMP-%' ORDER BY key;
 SELECT * FROM pg_temp.eval('IMP-1', '{"properties": {"country": "NO"}}', '{"properties": {"country": "DK"}}');
 SELECT flag_enabled('IMP-4') AS imp4;
+
+DROP EXTENSION pg_release;

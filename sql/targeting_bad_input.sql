@@ -120,3 +120,5 @@ SELECT pg_temp.try($$SELECT flag_variant('T-1', '{"properties": [1]}')$$);
 SELECT pg_temp.try($$SELECT flag_enabled('T-1', '{"currentTime": 1700000000}'::jsonb)$$);
 
 SELECT pg_temp.fingerprint() = :'before' AS unchanged;
+
+DROP EXTENSION pg_release;
