@@ -109,6 +109,8 @@ typedef struct gk_file
 	int			ntrees;
 	int			trees_cap;
 	int			stmts_cap;
+	size_t	   *line_starts;	/* byte offset of each line, built on demand */
+	int			nlines;
 } gk_file;
 
 /* Rule catalogue entry */

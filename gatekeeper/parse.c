@@ -212,27 +212,81 @@ keep_tree(gk_file *file, PgQuery__ParseResult *tree)
 }
 
 /*
+ * Build the line index of the file (offset of every line start) once; DO
+ * blocks need positions of lines inside them.  False when out of memory.
+ */
+static bool
+build_line_index(gk_file *file)
+{
+	size_t		i;
+	int			n = 1;
+
+	if (file->line_starts != NULL)
+		return true;
+	for (i = 0; i < file->source_len; i++)
+		if (file->source[i] == '\n')
+			n++;
+	file->line_starts = malloc(sizeof(size_t) * n);
+	if (file->line_starts == NULL)
+		return false;
+	file->line_starts[0] = 0;
+	file->nlines = 1;
+	for (i = 0; i < file->source_len; i++)
+		if (file->source[i] == '\n')
+			file->line_starts[file->nlines++] = i + 1;
+	return true;
+}
+
+/*
  * Column of the first non-blank character on the given line (1-based).
  */
 static int
-first_col_of_line(const char *source, int line)
+first_col_of_line(gk_file *file, int line)
 {
-	const char *p = source;
-	int			l = 1;
+	const char *p;
 	int			col = 1;
 
-	while (*p && l < line)
-	{
-		if (*p == '\n')
-			l++;
-		p++;
-	}
+	if (!build_line_index(file) || line < 1 || line > file->nlines)
+		return 1;
+	p = file->source + file->line_starts[line - 1];
 	while (*p == ' ' || *p == '\t')
 	{
 		p++;
 		col++;
 	}
 	return col;
+}
+
+/*
+ * Line and column of a byte offset, using the line index.
+ */
+static void
+file_linecol(gk_file *file, size_t offset, int *line, int *col)
+{
+	int			lo = 0;
+	int			hi;
+	const char *p;
+
+	if (!build_line_index(file))
+	{
+		gk_offset_to_linecol(file->source, offset, line, col);
+		return;
+	}
+	hi = file->nlines - 1;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi + 1) / 2;
+
+		if (file->line_starts[mid] <= offset)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	*line = lo + 1;
+	*col = 1;
+	for (p = file->source + file->line_starts[lo]; p < file->source + offset && *p; p++)
+		if (((unsigned char) *p & 0xC0) != 0x80)
+			(*col)++;
 }
 
 /* Append n bytes; on overflow or OOM the buffer is marked failed */
@@ -400,7 +454,7 @@ add_opaque(gk_file *file, const char *expr, int line, gk_origin origin,
 		goto nomem;
 	st = &file->stmts[i];
 	st->line = line;
-	st->col = first_col_of_line(file->source, line);
+	st->col = first_col_of_line(file, line);
 	st->origin = origin;
 	st->parent = parent;
 	st->opaque = true;
@@ -592,7 +646,7 @@ walk_plpgsql(gk_file *file, json_t *v, int body_line, int parent, int depth,
 					return -1;
 				}
 				file->stmts[i].line = line;
-				file->stmts[i].col = first_col_of_line(file->source, line);
+				file->stmts[i].col = first_col_of_line(file, line);
 				file->stmts[i].origin = GK_ORIGIN_DO;
 				file->stmts[i].parent = parent;
 				file->stmts[i].plpgsql_commit = true;
@@ -655,7 +709,7 @@ parse_do_body(gk_file *file, PgQuery__DoStmt *d, int parent, int depth,
 		return 0;
 
 	if (depth == 0 && body_loc >= 0 && (size_t) body_loc < file->source_len)
-		gk_offset_to_linecol(file->source, body_loc, &body_line, &body_col);
+		file_linecol(file, body_loc, &body_line, &body_col);
 	else
 	{
 		body_line = file->stmts[parent].line;
@@ -763,7 +817,7 @@ parse_sql_into(gk_file *file, const char *sql, int base_line,
 		else
 		{
 			line = base_line;
-			col = first_col_of_line(file->source, base_line);
+			col = first_col_of_line(file, base_line);
 		}
 		snprintf(msg, sizeof(msg), "%s%s", origin == GK_ORIGIN_TOP ? "" : "in DO block: ",
 				 pr.error->message);
@@ -812,7 +866,7 @@ parse_sql_into(gk_file *file, const char *sql, int base_line,
 		else
 		{
 			st->line = base_line;
-			st->col = first_col_of_line(file->source, base_line);
+			st->col = first_col_of_line(file, base_line);
 		}
 		st->text = copy_trimmed(sql + start, end - start);
 		if (st->text == NULL)
@@ -900,7 +954,7 @@ parse_directive(gk_file *file, const char *comment, size_t len, size_t offset,
 
 	if (text == NULL)
 		goto nomem;
-	gk_offset_to_linecol(file->source, offset, &line, &col);
+	file_linecol(file, offset, &line, &col);
 	p = text + 2;
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -1177,6 +1231,7 @@ gk_file_free(gk_file *file)
 		free(file->directives[i].reason);
 	}
 	free(file->directives);
+	free(file->line_starts);
 	free(file->path);
 	free(file->source);
 	memset(file, 0, sizeof(*file));
