@@ -301,7 +301,6 @@ COMMENT ON FUNCTION release.flags_govern() IS 'trigger: four-eyes gate for regul
 CREATE TRIGGER flags_govern
 	BEFORE INSERT OR UPDATE ON release.flags
 	FOR EACH ROW EXECUTE FUNCTION release.flags_govern();
-ALTER TABLE release.flags ENABLE ALWAYS TRIGGER flags_govern;
 
 -- ---------------------------------------------------------------------------
 -- Audit log: append-only, SHA-256 hash chain
@@ -510,6 +509,12 @@ END
 $$;
 COMMENT ON FUNCTION release.audit_truncate() IS 'trigger: records every row a TRUNCATE removes';
 
+/*
+ * The audit and four-eyes triggers fire in the default (origin) mode: a
+ * superuser restoring a dump with session_replication_role = replica gets
+ * the log back bit for bit instead of entries for the restore itself.
+ * Only superusers may set that, and they can bypass any trigger anyway.
+ */
 CREATE TRIGGER flags_audit
 	AFTER INSERT OR UPDATE OR DELETE ON release.flags
 	FOR EACH ROW EXECUTE FUNCTION release.audit_row();
@@ -522,10 +527,6 @@ CREATE TRIGGER approvals_audit
 CREATE TRIGGER approvals_audit_truncate
 	BEFORE TRUNCATE ON release.approvals
 	FOR EACH STATEMENT EXECUTE FUNCTION release.audit_truncate();
-ALTER TABLE release.flags ENABLE ALWAYS TRIGGER flags_audit;
-ALTER TABLE release.flags ENABLE ALWAYS TRIGGER flags_audit_truncate;
-ALTER TABLE release.approvals ENABLE ALWAYS TRIGGER approvals_audit;
-ALTER TABLE release.approvals ENABLE ALWAYS TRIGGER approvals_audit_truncate;
 
 -- Segments (targeting) are flag data too, when that part is installed.
 DO $segments$
@@ -537,13 +538,12 @@ BEGIN
 		CREATE TRIGGER segments_audit_truncate
 			BEFORE TRUNCATE ON release.segments
 			FOR EACH STATEMENT EXECUTE FUNCTION release.audit_truncate();
-		ALTER TABLE release.segments ENABLE ALWAYS TRIGGER segments_audit;
-		ALTER TABLE release.segments ENABLE ALWAYS TRIGGER segments_audit_truncate;
 	END IF;
 END
 $segments$;
 
--- Append-only: refuse UPDATE, DELETE and TRUNCATE, even by the owner.
+-- Append-only: refuse UPDATE, DELETE and TRUNCATE, even by the owner, in
+-- every session_replication_role.
 CREATE FUNCTION release.audit_log_refuse()
 RETURNS trigger
 LANGUAGE plpgsql
