@@ -46,7 +46,11 @@ compile_problem(CompileReport *report, bool shape, int sqlerrcode,
 	char		where[FLAG_KEY_MAX_BYTES + 200];
 	va_list		args;
 
-	if (report == NULL || report->mode == COMPILE_CACHE)
+	if (report == NULL)
+		return;
+	if (shape)
+		report->shape_problems++;
+	if (report->mode == COMPILE_CACHE)
 		return;
 
 	va_start(args, fmt);
@@ -367,6 +371,7 @@ compile_strategy(CompiledStrategy *s, JsonbContainer *obj, const char *flag_key,
 	char	   *stickiness;
 	char	   *list;
 	int			i;
+	int			shape_before = report->shape_problems;
 
 	memset(s, 0, sizeof(*s));
 	if (!compile_get_member(obj, "name", &v) || v.type != jbvString)
@@ -473,6 +478,14 @@ compile_strategy(CompiledStrategy *s, JsonbContainer *obj, const char *flag_key,
 										   report, cxt);
 		report->path[pathlen] = '\0';
 	}
+
+	/*
+	 * Malformed targeting (possible only through direct table writes, since
+	 * the management functions validate) must not widen the audience: a
+	 * strategy whose constraints could not be read is never true.
+	 */
+	if (report->shape_problems != shape_before)
+		s->unsupported = true;
 }
 
 /*

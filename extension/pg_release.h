@@ -256,6 +256,7 @@ typedef struct CompileReport
 	const char *flag_key;		/* for messages; may be NULL */
 	char		path[128];		/* JSON path of the element being compiled */
 	int			problems;		/* content problems seen (lenient) */
+	int			shape_problems; /* shape problems seen (any mode) */
 } CompileReport;
 
 /* flag_cache.c */

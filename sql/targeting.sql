@@ -207,4 +207,10 @@ SELECT key, archived_at IS NOT NULL AS archived FROM release.flags WHERE key LIK
 SELECT * FROM pg_temp.eval('IMP-1', '{"properties": {"country": "NO"}}', '{"properties": {"country": "DK"}}');
 SELECT flag_enabled('IMP-4') AS imp4;
 
+-- malformed targeting written behind the API's back never widens the audience
+UPDATE release.flags SET enabled = true,
+	   strategies = '[{"name": "default", "constraints": {"contextName": "userId", "operator": "IN", "values": ["x"]}}]'
+ WHERE key = 'TGT-OFF';
+SELECT flag_enabled('TGT-OFF', 'x'::text) AS x, flag_enabled('TGT-OFF', 'y'::text) AS y;
+
 DROP EXTENSION pg_release;
