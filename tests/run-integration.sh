@@ -14,6 +14,8 @@ src=$(pwd)
 scratch=$(mktemp -d /tmp/pg_release_tap.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 cp -r "$src/tests/t" "$scratch/t"
+# the CLI, copied where postgres can run it (the checkout may be private)
+cp "$src/gatekeeper/gatekeeper" "$scratch/gatekeeper"
 
 if [ "$(id -u)" -eq 0 ]; then
 	chown -R postgres "$scratch"
@@ -25,6 +27,7 @@ fi
 cd "$scratch"
 status=0
 $RUN env PATH="$bindir:$PATH" TESTDIR="$scratch" PG_REGRESS=/bin/true \
+	GATEKEEPER="$scratch/gatekeeper" \
 	prove -I "$perldir" t/*.pl || status=$?
 if [ "$status" -ne 0 ]; then
 	for log in "$scratch"/tmp_check/log/*; do
