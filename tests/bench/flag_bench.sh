@@ -102,3 +102,7 @@ awk -v s1="$s1" -v s2="$s2" -v f1="$f1" -v f2="$f2" 'BEGIN {
 	printf "SELECT flag_enabled(TASK-1, :uid):    %10.0f tps\n", f;
 	printf "ratio flag_enabled / SELECT 1:        %.2fx (target >= 0.9x)\n", f / s;
 }'
+
+echo
+echo "== guard default policy: false alarms and detection (exact binomial) =="
+psql -X -q -v ON_ERROR_STOP=1 -f "$(dirname "$0")/guard_policy.sql"
