@@ -493,3 +493,5 @@ GRANT EXECUTE ON FUNCTION flag_schedule(text, timestamptz, integer) TO release_o
 GRANT SELECT ON flag_stats TO release_reader;
 GRANT SELECT ON release.guard_policies, release.guard_state, release.flag_minutes,
 	release.alerts, release.ramps, release.schedules TO release_reader;
+-- gatekeeper alerts marks what it delivered
+GRANT UPDATE (delivered_at, attempts, last_error) ON release.alerts TO release_operator;
