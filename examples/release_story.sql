@@ -63,7 +63,30 @@ SELECT key, status, rollout || ' %' AS rollout,
   FROM flag_list;
 
 \echo
-\echo '== 5. OAuth login is fully released; once its code path is the only one, the flag is archived'
+\echo '== 5. TASK-789 goes out as a 10 % canary, but its code path fails 8 % of requests.'
+\echo '   The application reports outcomes; the guard worker watches 1-second windows here.'
+SELECT flag_create('TASK-789', 'New checkout', branch => 'feature/checkout', release => 'v1.3') \g /dev/null
+SELECT flag_set_rollout('TASK-789', 10) \g /dev/null
+DO $$
+BEGIN
+	FOR i IN 1 .. 50 LOOP
+		PERFORM flag_report('TASK-789', 200, 16);     -- 8 % errors
+		PERFORM pg_sleep(0.2);
+		EXIT WHEN (SELECT state FROM release.guard_state WHERE key = 'TASK-789') = 'rolled_back';
+	END LOOP;
+END
+$$;
+SELECT key, status, rollout || ' %' AS rollout FROM flag_list WHERE key = 'TASK-789';
+SELECT key, requests, errors, guard_state, round(100 * last_error_rate::numeric, 1) || ' %' AS "last window"
+  FROM flag_stats WHERE key = 'TASK-789';
+\echo '   The alert that goes to Slack (gatekeeper alerts), stored until delivered:'
+SELECT payload->>'action' AS action, payload->>'flag' AS flag,
+       round(100 * (payload->>'error_rate')::numeric, 1) || ' %' AS "error rate",
+       payload->>'requests' AS requests
+  FROM release.alerts WHERE flag_key = 'TASK-789';
+
+\echo
+\echo '== 6. OAuth login is fully released; once its code path is the only one, the flag is archived'
 SELECT flag_archive('TASK-123') \g /dev/null
 SELECT key, status, archived_at IS NOT NULL AS archived FROM flag_list;
 \echo
