@@ -206,6 +206,12 @@ SELECT flag_import_unleash('{"events": [
 SELECT key, archived_at IS NOT NULL AS archived FROM release.flags WHERE key LIKE 'IMP-%' ORDER BY key;
 SELECT * FROM pg_temp.eval('IMP-1', '{"properties": {"country": "NO"}}', '{"properties": {"country": "DK"}}');
 SELECT flag_enabled('IMP-4') AS imp4;
+-- an import is audited like any change, with its note
+SELECT flag_import_unleash('{"features": [{"name": "IMP-5", "enabled": false}]}', note => 'migrating from Unleash');
+SELECT action, target, flag_key, note FROM release.audit_log
+ WHERE note = 'migrating from Unleash' ORDER BY id;
+SELECT segment_set_constraints('nordics', '[]', note => 'open to all');
+SELECT action, target, note FROM release.audit_log WHERE note = 'open to all' ORDER BY id;
 
 -- malformed targeting written behind the API's back never widens the audience
 UPDATE release.flags SET enabled = true,

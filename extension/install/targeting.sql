@@ -148,11 +148,14 @@ COMMENT ON FUNCTION release.check_dependencies(text, jsonb) IS 'checks that depe
 -- Management API (release_operator)
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION flag_set_strategies(key text, strategies jsonb, enable boolean DEFAULT true)
+CREATE FUNCTION flag_set_strategies(key text, strategies jsonb, enable boolean DEFAULT true,
+									 note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	prev_note text := release.note_push(note);
 BEGIN
 	IF strategies IS NULL THEN
 		RAISE EXCEPTION 'strategies must not be null'
@@ -167,15 +170,18 @@ BEGIN
 	   SET strategies = flag_set_strategies.strategies,
 		   enabled = f.enabled OR coalesce(enable, false)
 	 WHERE f.key = flag_set_strategies.key;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION flag_set_strategies(text, jsonb, boolean) IS 'set a flag''s Unleash strategy list (validated); switches it on unless enable => false';
+COMMENT ON FUNCTION flag_set_strategies(text, jsonb, boolean, text) IS 'set a flag''s Unleash strategy list (validated); switches it on unless enable => false';
 
-CREATE FUNCTION flag_set_variants(key text, variants jsonb)
+CREATE FUNCTION flag_set_variants(key text, variants jsonb, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	prev_note text := release.note_push(note);
 BEGIN
 	IF variants IS NULL THEN
 		RAISE EXCEPTION 'variants must not be null'
@@ -187,15 +193,18 @@ BEGIN
 	PERFORM release.lock_flags(ARRAY[flag_set_variants.key], true);
 	UPDATE release.flags f SET variants = flag_set_variants.variants
 	 WHERE f.key = flag_set_variants.key;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION flag_set_variants(text, jsonb) IS 'set a flag''s Unleash feature variants (validated)';
+COMMENT ON FUNCTION flag_set_variants(text, jsonb, text) IS 'set a flag''s Unleash feature variants (validated)';
 
-CREATE FUNCTION flag_set_dependencies(key text, dependencies jsonb)
+CREATE FUNCTION flag_set_dependencies(key text, dependencies jsonb, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	prev_note text := release.note_push(note);
 BEGIN
 	IF dependencies IS NULL THEN
 		RAISE EXCEPTION 'dependencies must not be null'
@@ -208,16 +217,19 @@ BEGIN
 	PERFORM release.check_dependencies(flag_set_dependencies.key, dependencies);
 	UPDATE release.flags f SET dependencies = flag_set_dependencies.dependencies
 	 WHERE f.key = flag_set_dependencies.key;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION flag_set_dependencies(text, jsonb) IS 'set the parent flags a flag depends on (validated, one level)';
+COMMENT ON FUNCTION flag_set_dependencies(text, jsonb, text) IS 'set the parent flags a flag depends on (validated, one level)';
 
-CREATE FUNCTION segment_create(name text, constraints jsonb DEFAULT '[]', description text DEFAULT NULL)
+CREATE FUNCTION segment_create(name text, constraints jsonb DEFAULT '[]', description text DEFAULT NULL,
+							   note text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	prev_note text := release.note_push(note);
 	new_id integer;
 BEGIN
 	IF name IS NULL OR name = '' THEN
@@ -237,16 +249,19 @@ BEGIN
 		RAISE EXCEPTION 'segment "%" already exists', name
 			USING ERRCODE = 'duplicate_object';
 	END IF;
+	PERFORM set_config('pg_release.note', prev_note, true);
 	RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION segment_create(text, jsonb, text) IS 'create a segment (validated constraint list); returns its id, which strategies name';
+COMMENT ON FUNCTION segment_create(text, jsonb, text, text) IS 'create a segment (validated constraint list); returns its id, which strategies name';
 
-CREATE FUNCTION segment_set_constraints(name text, constraints jsonb)
+CREATE FUNCTION segment_set_constraints(name text, constraints jsonb, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	prev_note text := release.note_push(note);
 BEGIN
 	IF constraints IS NULL THEN
 		RAISE EXCEPTION 'constraints must not be null'
@@ -259,16 +274,18 @@ BEGIN
 		RAISE EXCEPTION 'segment "%" does not exist', name
 			USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION segment_set_constraints(text, jsonb) IS 'replace a segment''s constraint list (validated)';
+COMMENT ON FUNCTION segment_set_constraints(text, jsonb, text) IS 'replace a segment''s constraint list (validated)';
 
-CREATE FUNCTION segment_delete(name text)
+CREATE FUNCTION segment_delete(name text, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	prev_note text := release.note_push(note);
 	seg_id integer;
 	user_key text;
 BEGIN
@@ -289,9 +306,10 @@ BEGIN
 				  HINT = 'Remove it from the flag''s strategies first.';
 	END IF;
 	DELETE FROM release.segments s WHERE s.id = seg_id;
+	PERFORM set_config('pg_release.note', prev_note, true);
 END
 $$;
-COMMENT ON FUNCTION segment_delete(text) IS 'delete a segment no live flag uses';
+COMMENT ON FUNCTION segment_delete(text, text) IS 'delete a segment no live flag uses';
 
 -- ---------------------------------------------------------------------------
 -- Import from Unleash
@@ -371,12 +389,13 @@ END
 $$;
 COMMENT ON FUNCTION release.import_feature(jsonb, text[], integer) IS 'flag_import_unleash helper: upserts one feature as a flag, adds its key and problem count';
 
-CREATE FUNCTION flag_import_unleash(state jsonb)
+CREATE FUNCTION flag_import_unleash(state jsonb, note text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	prev_note text := release.note_push(note);
 	item jsonb;
 	ev jsonb;
 	n_features integer := 0;
@@ -461,11 +480,12 @@ BEGIN
 	PERFORM setval(pg_get_serial_sequence('release.segments', 'id'),
 				   greatest((SELECT max(s.id) FROM release.segments s), 1));
 
+	PERFORM set_config('pg_release.note', prev_note, true);
 	RETURN jsonb_build_object('features', n_features, 'segments', n_segments,
 							  'archived', n_archived, 'problems', problems);
 END
 $$;
-COMMENT ON FUNCTION flag_import_unleash(jsonb) IS 'upsert flags and segments from an Unleash /api/client/features document (or delta events), all or nothing';
+COMMENT ON FUNCTION flag_import_unleash(jsonb, text) IS 'upsert flags and segments from an Unleash /api/client/features document (or delta events), all or nothing';
 
 -- ---------------------------------------------------------------------------
 -- Evaluation (PUBLIC)
@@ -494,19 +514,19 @@ REVOKE ALL ON FUNCTION release.check_segment_refs(text, jsonb, boolean) FROM PUB
 REVOKE ALL ON FUNCTION release.check_dependencies(text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.import_segment(jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.import_feature(jsonb, text[], integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION flag_set_strategies(text, jsonb, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION flag_set_variants(text, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION flag_set_dependencies(text, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION segment_create(text, jsonb, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION segment_set_constraints(text, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION segment_delete(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION flag_import_unleash(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flag_set_strategies(text, jsonb, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flag_set_variants(text, jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flag_set_dependencies(text, jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION segment_create(text, jsonb, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION segment_set_constraints(text, jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION segment_delete(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flag_import_unleash(jsonb, text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION release.targeting_validate(text, jsonb, text, boolean) TO release_operator;
-GRANT EXECUTE ON FUNCTION flag_set_strategies(text, jsonb, boolean) TO release_operator;
-GRANT EXECUTE ON FUNCTION flag_set_variants(text, jsonb) TO release_operator;
-GRANT EXECUTE ON FUNCTION flag_set_dependencies(text, jsonb) TO release_operator;
-GRANT EXECUTE ON FUNCTION segment_create(text, jsonb, text) TO release_operator;
-GRANT EXECUTE ON FUNCTION segment_set_constraints(text, jsonb) TO release_operator;
-GRANT EXECUTE ON FUNCTION segment_delete(text) TO release_operator;
-GRANT EXECUTE ON FUNCTION flag_import_unleash(jsonb) TO release_operator;
+GRANT EXECUTE ON FUNCTION flag_set_strategies(text, jsonb, boolean, text) TO release_operator;
+GRANT EXECUTE ON FUNCTION flag_set_variants(text, jsonb, text) TO release_operator;
+GRANT EXECUTE ON FUNCTION flag_set_dependencies(text, jsonb, text) TO release_operator;
+GRANT EXECUTE ON FUNCTION segment_create(text, jsonb, text, text) TO release_operator;
+GRANT EXECUTE ON FUNCTION segment_set_constraints(text, jsonb, text) TO release_operator;
+GRANT EXECUTE ON FUNCTION segment_delete(text, text) TO release_operator;
+GRANT EXECUTE ON FUNCTION flag_import_unleash(jsonb, text) TO release_operator;
