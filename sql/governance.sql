@@ -316,6 +316,34 @@ SET SESSION AUTHORIZATION regress_alice;
 SELECT pg_temp.why($$SELECT flag_enable('REG-2')$$);
 RESET SESSION AUTHORIZATION;
 
+-- segments are part of the approved targeting: their contents count too
+SET SESSION AUTHORIZATION regress_alice;
+SELECT segment_create('staff', '[{"contextName": "email", "operator": "STR_ENDS_WITH", "values": ["@example.com"]}]') AS staff \gset
+SELECT flag_create('REG-6', 'Payroll export', regulated => true);
+SELECT flag_set_strategies('REG-6', format('[{"name": "flexibleRollout", "parameters": {"rollout": "100", "stickiness": "default", "groupId": "REG-6"}, "constraints": [], "segments": [%s]}]', :staff)::jsonb,
+                           enable => false);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_bob;
+SELECT flag_approve('REG-6', 'CR-12: staff only');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_alice;
+SELECT flag_set_strategies('REG-6', strategies, enable => true) FROM release.flags WHERE key = 'REG-6';
+SELECT key, enabled, release.approval_status(key) FROM release.flags WHERE key = 'REG-6';
+-- while the flag is live its segment cannot be widened, nor removed
+SELECT pg_temp.why($$SELECT segment_set_constraints('staff', '[]')$$);
+SELECT pg_temp.why($$SELECT segment_delete('staff')$$);
+RESET SESSION AUTHORIZATION;
+SELECT pg_temp.why($$TRUNCATE release.segments$$);
+SELECT pg_temp.why($$UPDATE release.segments SET constraints = '[]'$$);
+SET SESSION AUTHORIZATION regress_alice;
+-- switched off, it can; the approval is void, so switching on again is refused
+SELECT flag_disable('REG-6');
+SELECT segment_set_constraints('staff', '[{"contextName": "email", "operator": "STR_ENDS_WITH", "values": ["@example.com", "@partner.example"]}]');
+SELECT release.approval_status('REG-6');
+SELECT pg_temp.why($$SELECT flag_set_strategies('REG-6', strategies) FROM release.flags WHERE key = 'REG-6'$$);
+RESET SESSION AUTHORIZATION;
+SELECT action, target, flag_key, who FROM pg_temp.log() WHERE target = 'segments';
+
 -- all of it is in the log
 SELECT id, action, who, acting, note FROM pg_temp.log() WHERE flag_key = 'REG-1';
 SELECT id, action, session_user_name, note, changes - 'targeting_hash' - 'strategies' - 'revoked_at' AS changes

@@ -96,11 +96,45 @@ $$;
 COMMENT ON FUNCTION release.state_reach(jsonb) IS 'release.reach() of a flag state stored as jsonb; 0 for NULL';
 
 /*
+ * The segments a strategy names, with their current constraints, as
+ * [{"id": 1, "constraints": [...]}, ...] in the strategy's order; a segment
+ * that does not exist (or no segments table) gives null constraints.
+ */
+CREATE FUNCTION release.segments_of(strategy jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	result jsonb;
+BEGIN
+	IF pg_catalog.jsonb_typeof(strategy->'segments') IS DISTINCT FROM 'array'
+	   OR pg_catalog.jsonb_array_length(strategy->'segments') = 0 THEN
+		RETURN '[]';
+	END IF;
+	IF pg_catalog.to_regclass('release.segments') IS NULL THEN
+		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', g.id, 'constraints', NULL) ORDER BY g.ord)
+		  INTO result
+		  FROM pg_catalog.jsonb_array_elements(strategy->'segments') WITH ORDINALITY AS g(id, ord);
+		RETURN result;
+	END IF;
+	SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', g.id, 'constraints', sg.constraints)
+								ORDER BY g.ord)
+	  INTO result
+	  FROM pg_catalog.jsonb_array_elements(strategy->'segments') WITH ORDINALITY AS g(id, ord)
+	  LEFT JOIN release.segments sg ON sg.id::text = g.id #>> '{}';
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION release.segments_of(jsonb) IS 'the segments a strategy names, with their current constraints';
+
+/*
  * SHA-256 of a strategy list's targeting: who can be reached, not how many.
  * A plain rollout list (everyone, at any percentage) is one targeting; for
- * richer lists the percentages are removed before hashing.  So raising a
- * rollout keeps an approval, while changing constraints, segments, user
- * lists or stickiness voids it.
+ * richer lists the percentages are removed before hashing, and the
+ * constraints of the segments they name are put in.  So raising a rollout
+ * keeps an approval, while changing constraints, segments (their contents
+ * included), user lists or stickiness voids it.
  */
 CREATE FUNCTION release.targeting_hash(strategies jsonb)
 RETURNS bytea
@@ -110,8 +144,10 @@ AS $$
 	SELECT pg_catalog.sha256(pg_catalog.convert_to(
 		CASE WHEN release.strategies_rollout(strategies) IS NOT NULL THEN 'everyone'
 			 ELSE COALESCE(
-				(SELECT pg_catalog.jsonb_agg(e.s #- '{parameters,rollout}' #- '{parameters,percentage}'
-											 ORDER BY e.ord)
+				(SELECT pg_catalog.jsonb_agg(
+							(e.s #- '{parameters,rollout}' #- '{parameters,percentage}')
+							|| pg_catalog.jsonb_build_object('segments', release.segments_of(e.s))
+							ORDER BY e.ord)
 				   FROM pg_catalog.jsonb_array_elements(strategies) WITH ORDINALITY AS e(s, ord)),
 				'[]')::text
 		END, 'UTF8'))
@@ -528,6 +564,53 @@ CREATE TRIGGER approvals_audit_truncate
 	BEFORE TRUNCATE ON release.approvals
 	FOR EACH STATEMENT EXECUTE FUNCTION release.audit_truncate();
 
+/*
+ * Trigger on release.segments: a segment named by a live regulated flag
+ * cannot change its constraints or go away, because that would change who
+ * the flag reaches without an approval.  Row level for UPDATE and DELETE,
+ * statement level for TRUNCATE.
+ */
+CREATE FUNCTION release.segments_govern()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	seg_id text;
+	flag text;
+BEGIN
+	IF TG_LEVEL = 'ROW' THEN
+		IF TG_OP = 'UPDATE' AND pg_catalog.to_jsonb(NEW)->'constraints' = pg_catalog.to_jsonb(OLD)->'constraints'
+		   AND pg_catalog.to_jsonb(NEW)->'id' = pg_catalog.to_jsonb(OLD)->'id' THEN
+			RETURN NEW;
+		END IF;
+		seg_id := pg_catalog.to_jsonb(OLD)->>'id';
+	END IF;
+	SELECT f.key INTO flag
+	  FROM release.flags f,
+		   pg_catalog.jsonb_array_elements(f.strategies) s,
+		   pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(s->'segments') = 'array'
+												THEN s->'segments' ELSE '[]' END) g
+	 WHERE f.regulated
+	   AND release.reach(f.enabled, f.archived_at, f.strategies) IS DISTINCT FROM 0
+	   AND (seg_id IS NULL OR g #>> '{}' = seg_id)
+	 ORDER BY f.key
+	 LIMIT 1;
+	IF flag IS NOT NULL THEN
+		RAISE EXCEPTION '% used by the live regulated feature flag "%"',
+			CASE WHEN seg_id IS NULL THEN 'segments are' ELSE format('segment %s is', seg_id) END, flag
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Changing it would change who the flag reaches without an approval. No segment was changed.',
+				  HINT = 'Take the flag to rollout 0 or disable it, change the segment, and have the flag approved again.';
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION release.segments_govern() IS 'trigger: refuses changing a segment that a live regulated flag names';
+
 -- Segments (targeting) are flag data too, when that part is installed.
 DO $segments$
 BEGIN
@@ -538,6 +621,12 @@ BEGIN
 		CREATE TRIGGER segments_audit_truncate
 			BEFORE TRUNCATE ON release.segments
 			FOR EACH STATEMENT EXECUTE FUNCTION release.audit_truncate();
+		CREATE TRIGGER segments_govern
+			BEFORE UPDATE OR DELETE ON release.segments
+			FOR EACH ROW EXECUTE FUNCTION release.segments_govern();
+		CREATE TRIGGER segments_govern_truncate
+			BEFORE TRUNCATE ON release.segments
+			FOR EACH STATEMENT EXECUTE FUNCTION release.segments_govern();
 	END IF;
 END
 $segments$;
@@ -909,3 +998,4 @@ REVOKE ALL ON FUNCTION release.audit_append(text, text, text, jsonb, jsonb) FROM
 REVOKE ALL ON FUNCTION release.audit_row() FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.audit_truncate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.audit_log_refuse() FROM PUBLIC;
+REVOKE ALL ON FUNCTION release.segments_govern() FROM PUBLIC;
