@@ -1,7 +1,8 @@
 # 003_audit.pl — the audit log's hash chain under concurrent writers
-# (pgbench, READ COMMITTED and REPEATABLE READ with retries), and across a
-# pg_dump / pg_restore round trip: ids stay gapless and in commit order, the
-# chain verifies, and a restore gives back the same chain bit for bit.
+# (pgbench, READ COMMITTED and REPEATABLE READ with retries), on a hot
+# standby, and across a pg_dump / pg_restore round trip: ids stay gapless and
+# in commit order, the chain verifies, and a restore gives back the same
+# chain bit for bit.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -9,7 +10,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_release');
 $node->safe_psql('postgres',
@@ -70,6 +71,19 @@ is( $node->safe_psql(
 		'postgres',
 		q{SELECT count(*) FROM release.audit_log WHERE target = 'flags' AND note LIKE 'pgbench%'}),
 	'400', 'every committed call was audited once, with its note');
+
+# A hot standby reads the same log: the trail and its verification work there.
+$node->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('audit_standby');
+$standby->init_from_backup($node, 'base', has_streaming => 1);
+$standby->start;
+$node->safe_psql('postgres', q{SELECT flag_archive('A-8', 'after the backup')});
+$node->wait_for_catchup($standby, 'replay');
+is($standby->safe_psql('postgres', q{SELECT intact, checked FROM flag_audit_verify()}),
+	"t|409", 'standby: chain intact, replayed row included');
+is($standby->safe_psql('postgres', q{SELECT action || ' ' || note FROM flag_history('A-8') LIMIT 1}),
+	'archive after the backup', 'standby: flag_history');
+$standby->stop;
 
 # pg_dump / pg_restore: the log and the approvals come back bit for bit
 # when the restore runs with the audit triggers quiet.
