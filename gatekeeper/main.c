@@ -14,10 +14,14 @@
  *-------------------------------------------------------------------------
  */
 #include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "alerts.h"
 #include "gatekeeper.h"
 
 static const char *progname = "gatekeeper";
@@ -33,10 +37,12 @@ typedef struct command
 
 static int	cmd_check(int argc, char **argv);
 static int	cmd_rules(int argc, char **argv);
+static int	cmd_alerts(int argc, char **argv);
 
 static const command commands[] = {
 	{"check", cmd_check, "classify migration files as safe or risky"},
 	{"rules", cmd_rules, "list the rule catalogue"},
+	{"alerts", cmd_alerts, "deliver the guard's alerts to Slack or a command"},
 	{NULL, NULL, NULL}
 };
 
@@ -329,6 +335,164 @@ done:
 /*
  * gatekeeper rules: the catalogue, one rule per line.
  */
+/* Set by SIGINT/SIGTERM: gatekeeper alerts finishes the alert in hand and stops. */
+static volatile sig_atomic_t alerts_stop = 0;
+
+static void
+alerts_on_signal(int signo)
+{
+	alerts_stop = 1;
+}
+
+/* Progress of gatekeeper alerts, on stderr with a timestamp. */
+static void
+alerts_log(const char *fmt,...)
+{
+	va_list		ap;
+	time_t		now = time(NULL);
+	char		stamp[32];
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", localtime(&now));
+	fprintf(stderr, "%s %s: ", stamp, progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+help_alerts(void)
+{
+	printf("Usage:\n  %s alerts [OPTIONS] (--slack-webhook URL | --exec COMMAND)\n\n", progname);
+	printf("Deliver the pg_release guard's alerts, at least once: every stored,\n"
+		   "undelivered alert on start, then each one as NOTIFY pg_release_alerts\n"
+		   "announces it.  An alert is marked delivered only after the sink accepted it.\n\n");
+	printf("Options:\n"
+		   "  --dsn DSN              libpq connection string (default: PG* environment)\n"
+		   "  --slack-webhook URL    POST a Slack incoming-webhook message (text + blocks);\n"
+		   "                         or set PG_RELEASE_SLACK_WEBHOOK to keep the URL out of ps\n"
+		   "  --exec COMMAND         run COMMAND with the alert's JSON on standard input;\n"
+		   "                         exit status 0 means delivered\n"
+		   "  --once                 deliver what is pending, then exit\n"
+		   "  --poll SECONDS         look for alerts at least this often (default 30)\n"
+		   "  --max-backoff SECONDS  cap of the retry and reconnect backoff (default 60)\n"
+		   "  --timeout SECONDS      per delivery (default 10)\n"
+		   "  -h, --help             show this help\n\n");
+	printf("Exit codes (--once): 0 all delivered, 1 some still pending, 3 usage, 4 database.\n"
+		   "Without --once it runs until SIGINT or SIGTERM and exits 0.\n");
+}
+
+/* Parse a positive number of seconds for option name. */
+static bool
+parse_seconds(const char *arg, int *out)
+{
+	char	   *end;
+	long		v = strtol(arg, &end, 10);
+
+	if (end == arg || *end != '\0' || v < 1 || v > 86400)
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+/*
+ * gatekeeper alerts [options] (--slack-webhook URL | --exec COMMAND)
+ */
+static int
+cmd_alerts(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dsn", required_argument, NULL, 'd'},
+		{"slack-webhook", required_argument, NULL, 's'},
+		{"exec", required_argument, NULL, 'e'},
+		{"once", no_argument, NULL, 'o'},
+		{"poll", required_argument, NULL, 'p'},
+		{"max-backoff", required_argument, NULL, 'b'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	alerts_options ao;
+	struct sigaction sa;
+	const char *slack = getenv("PG_RELEASE_SLACK_WEBHOOK");
+	const char *command = NULL;
+	alerts_status status;
+	int			c;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.dsn = "";
+	ao.poll_s = 30;
+	ao.max_backoff_s = 60;
+	ao.timeout_s = 10;
+	if (slack != NULL && slack[0] == '\0')
+		slack = NULL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				ao.dsn = optarg;
+				break;
+			case 's':
+				slack = optarg;
+				break;
+			case 'e':
+				command = optarg;
+				break;
+			case 'o':
+				ao.once = true;
+				break;
+			case 'p':
+				if (!parse_seconds(optarg, &ao.poll_s))
+					return usage_error("invalid --poll \"%s\" (expected seconds, 1 to 86400)", optarg);
+				break;
+			case 'b':
+				if (!parse_seconds(optarg, &ao.max_backoff_s))
+					return usage_error("invalid --max-backoff \"%s\" (expected seconds, 1 to 86400)", optarg);
+				break;
+			case 't':
+				if (!parse_seconds(optarg, &ao.timeout_s))
+					return usage_error("invalid --timeout \"%s\" (expected seconds, 1 to 86400)", optarg);
+				break;
+			case 'h':
+				help_alerts();
+				return GK_EXIT_SAFE;
+			default:
+				if (optopt)
+					return usage_error("option -%s needs an argument", (char[]) {(char) optopt, '\0'});
+				return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	if ((slack == NULL) == (command == NULL))
+		return usage_error("%s", "alerts needs exactly one of --slack-webhook and --exec");
+	if (slack != NULL && strncmp(slack, "https://", 8) != 0 && strncmp(slack, "http://", 7) != 0)
+		return usage_error("%s", "--slack-webhook must be an http:// or https:// URL");
+	ao.sink = slack ? ALERTS_SINK_SLACK : ALERTS_SINK_EXEC;
+	ao.target = slack ? slack : command;
+	ao.log = alerts_log;
+	ao.stop = &alerts_stop;
+
+	/* no SA_RESTART: a signal must interrupt the wait for notifications */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = alerts_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	status = alerts_run(&ao);
+	if (status == ALERTS_UNDELIVERED)
+		return GK_EXIT_RISKY;
+	if (status == ALERTS_DATABASE)
+		return GK_EXIT_DATABASE;
+	return GK_EXIT_SAFE;
+}
+
 static int
 cmd_rules(int argc, char **argv)
 {
