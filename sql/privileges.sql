@@ -127,6 +127,20 @@ SELECT p.oid::regprocedure AS unpinned, p.proconfig
 SELECT p.oid::regprocedure AS open_to_public
   FROM pg_proc p WHERE p.oid IN (SELECT pg_temp.extension_functions())
    AND p.prosecdef AND has_function_privilege('regress_app', p.oid, 'EXECUTE');
+-- every SECURITY DEFINER function of the API is for the managing roles only,
+-- and those in schema release (triggers, internals) for nobody (expect none)
+SELECT p.oid::regprocedure AS misgranted
+  FROM pg_proc p WHERE p.oid IN (SELECT pg_temp.extension_functions())
+   AND p.prosecdef
+   AND CASE WHEN p.pronamespace = 'release'::regnamespace
+			THEN has_function_privilege('release_operator', p.oid, 'EXECUTE')
+			  OR has_function_privilege('release_approver', p.oid, 'EXECUTE')
+			  OR has_function_privilege('release_reader', p.oid, 'EXECUTE')
+			ELSE has_function_privilege('release_reader', p.oid, 'EXECUTE')
+			  OR has_function_privilege('migration_approver', p.oid, 'EXECUTE')
+			  OR NOT (has_function_privilege('release_operator', p.oid, 'EXECUTE')
+					  OR has_function_privilege('release_approver', p.oid, 'EXECUTE'))
+	   END;
 -- the management functions of this issue are SECURITY DEFINER
 SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer
   FROM pg_proc p WHERE p.oid IN (SELECT pg_temp.extension_functions())
