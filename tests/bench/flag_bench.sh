@@ -56,6 +56,10 @@ best_ms() {
 	echo "$best"
 }
 
+echo "## $($PSQL -t -A -c "SELECT CASE WHEN current_setting('shared_preload_libraries') LIKE '%pg_release%'
+	THEN 'pg_release preloaded: every evaluation is counted in shared memory'
+	ELSE 'pg_release not preloaded: no counters' END")"
+
 series="FROM generate_series(1, $ROWS) g"
 scan_ms=$(best_ms "SELECT count(*) $series WHERE g::text IS NOT NULL")
 hash_ms=$(best_ms "SELECT count(*) $series WHERE abs(hashtext(g::text)) % 100 < 10")
@@ -80,6 +84,9 @@ awk -v rows="$ROWS" -v flag="$flag_ms" -v five="$five_ms" 'BEGIN {
 	printf "%-34s %10.1f %12.1f\n", "flag_enabled(TASK-5C, g::text)", five, five * 1e6 / rows;
 	printf "ratio five-constraint / plain rollout: %.2fx (target <= 3x)\n", five / flag;
 }'
+
+# the second, comparison run (see run.sh) only needs the per-row figures
+[ "${BENCH_PER_ROW_ONLY:-0}" = 1 ] && exit 0
 
 echo
 echo "== pgbench, $CLIENTS clients, -M prepared, ${SECONDS_PER_RUN}s per run =="
