@@ -480,6 +480,14 @@ compile_strategy(CompiledStrategy *s, JsonbContainer *obj, const char *flag_key,
 	}
 
 	/*
+	 * Unleash keeps switched-off strategies in its admin API with
+	 * "disabled": true and leaves them out of what clients see: an imported
+	 * disabled strategy must not let anyone in.
+	 */
+	if (compile_get_member(obj, "disabled", &v) && v.type == jbvBool && v.val.boolean)
+		s->unsupported = true;
+
+	/*
 	 * Malformed targeting (possible only through direct table writes, since
 	 * the management functions validate) must not widen the audience: a
 	 * strategy whose constraints could not be read is never true.

@@ -101,6 +101,11 @@ SELECT count(*) AS disagreements FROM generate_series(1, 10000) g
  WHERE flag_enabled('TGT-PLAIN', g::text)
 	IS DISTINCT FROM flag_enabled('TGT-CANARY', jsonb_build_object('userId', g::text, 'properties', '{"plan": "pro"}'::jsonb));
 
+-- a strategy Unleash marks "disabled" lets no one in
+SELECT flag_create('TGT-DIS');
+SELECT flag_set_strategies('TGT-DIS', '[{"name": "default", "disabled": true}, {"name": "userWithId", "parameters": {"userIds": "ann"}}]');
+SELECT flag_enabled('TGT-DIS', 'ann'::text) AS ann, flag_enabled('TGT-DIS', 'bob'::text) AS bob;
+
 -- enable => false sets the targeting but leaves the switch alone
 SELECT flag_create('TGT-PREP');
 SELECT flag_set_strategies('TGT-PREP', '[{"name": "default"}]', enable => false);
