@@ -71,6 +71,12 @@ SELECT pg_temp.try_detail($$SELECT flag_set_strategies('T-1', '[{"name": "defaul
 SELECT pg_temp.try_detail($$SELECT flag_set_strategies('T-1', '[{"name": "default", "constraints": [{"contextName": "n", "operator": "NUM_GT", "value": "12abc"}]}]')$$);
 SELECT pg_temp.try_detail($$SELECT flag_set_strategies('T-1', '[{"name": "default", "constraints": [{"contextName": "n", "operator": "NUM_GT"}]}]')$$);
 SELECT pg_temp.try_detail($$SELECT flag_set_strategies('T-1', '[{"name": "default", "segments": [404]}]')$$);
+-- REGEX follows RE2's grammar: what RE2 refuses is refused, what it accepts passes
+SELECT pattern, pg_temp.try(format($$SELECT release.targeting_validate('constraints', %L)$$,
+		jsonb_build_array(jsonb_build_object('contextName', 'userId', 'operator', 'REGEX', 'value', pattern)))) AS verdict
+  FROM unnest(ARRAY['(?P=name)', '(*SKIP)a', 'a\Kb', '(?>atomic)', 'a{2}+', '(?|a|b)', '(?#note)a', '(?1)', '\Z', '\g1',
+					'(?P<name>x)', '(?<name>x)', '(?i:abc)', '[^]a]+', '[[:alpha:]]+', 'a*?b', 'a{2,3}?', '\d+\.\w*', '(?s-m:.)', '\\']) AS pattern;
+
 -- strategies: the flag itself
 SELECT pg_temp.try($$SELECT flag_set_strategies('T-NOPE', '[]')$$);
 SELECT pg_temp.try($$SELECT flag_set_strategies('T-OLD', '[]')$$);
