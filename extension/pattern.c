@@ -159,11 +159,22 @@ pattern_check_re2(const char *p, int len)
 			i++;
 			continue;
 		}
-		if (c == '}')
+		if (c == '{')
 		{
-			after_quantifier = true;
-			i++;
-			continue;
+			/* a counted repetition {n}, {n,} or {n,m}; otherwise a literal */
+			int			j = i + 1;
+
+			while (j < len && isdigit((unsigned char) p[j]))
+				j++;
+			if (j > i + 1 && j < len && p[j] == ',')
+				for (j++; j < len && isdigit((unsigned char) p[j]); j++)
+					;
+			if (j > i + 1 && j < len && p[j] == '}')
+			{
+				after_quantifier = true;
+				i = j + 1;
+				continue;
+			}
 		}
 		after_quantifier = false;
 		i++;
