@@ -228,11 +228,20 @@ variant_select(const CompiledVariants *vs, const EvalContext *ctx)
 	{
 		case STICKINESS_DEFAULT:
 			if (ctx->user_id && ctx->user_id_len > 0)
-				val = ctx->user_id, len = ctx->user_id_len;
+			{
+				val = ctx->user_id;
+				len = ctx->user_id_len;
+			}
 			else if (ctx->session_id && ctx->session_id_len > 0)
-				val = ctx->session_id, len = ctx->session_id_len;
+			{
+				val = ctx->session_id;
+				len = ctx->session_id_len;
+			}
 			else if (ctx->remote_address && ctx->remote_address_len > 0)
-				val = ctx->remote_address, len = ctx->remote_address_len;
+			{
+				val = ctx->remote_address;
+				len = ctx->remote_address_len;
+			}
 			break;
 		case STICKINESS_CUSTOM:
 			if (!context_get(ctx, &vs->stickiness_field, &val, &len) || len == 0)
