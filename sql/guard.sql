@@ -129,6 +129,12 @@ SELECT pg_temp.try($$SELECT flag_schedule('TASK-4', NULL, 50)$$);
 SELECT pg_temp.try($$SELECT flag_schedule('TASK-4', now(), 101)$$);
 SELECT pg_temp.try($$SELECT flag_schedule('NOPE', now(), 10)$$);
 
+-- policies, ramps and schedules are audited like flags
+SELECT action, target, flag_key, count(*)
+  FROM release.audit_log WHERE target IN ('guard_policies', 'ramps', 'schedules')
+ GROUP BY action, target, flag_key ORDER BY target, flag_key, action;
+SELECT intact, broken_id FROM flag_audit_verify();
+
 -- privileges: applications report, operators steer, nobody else ticks
 CREATE ROLE regress_guard_app;
 SET ROLE regress_guard_app;

@@ -455,7 +455,9 @@ AS $$
 		WHEN op = 'INSERT' AND target = 'approvals' THEN 'approve'
 		WHEN op = 'UPDATE' AND target = 'approvals'
 			 AND old_state->'revoked_at' = 'null' AND new_state->'revoked_at' <> 'null' THEN 'revoke_approval'
-		WHEN target <> 'flags' THEN pg_catalog.rtrim(target, 's') || '_' || pg_catalog.lower(op)
+		WHEN target <> 'flags' THEN
+			CASE WHEN target LIKE '%ies' THEN pg_catalog.left(target, -3) || 'y'
+				 ELSE pg_catalog.rtrim(target, 's') END || '_' || pg_catalog.lower(op)
 		WHEN old_state->'archived_at' = 'null' AND new_state->'archived_at' <> 'null' THEN 'archive'
 		WHEN old_state->'archived_at' <> 'null' AND new_state->'archived_at' = 'null' THEN 'unarchive'
 		WHEN (old_state->>'enabled')::boolean AND NOT (new_state->>'enabled')::boolean THEN 'disable'
@@ -497,7 +499,9 @@ BEGIN
 	IF TG_TABLE_NAME = 'flags' THEN
 		key := COALESCE(new_state->>'key', old_state->>'key');
 	ELSE
-		key := COALESCE(new_state->>'flag_key', old_state->>'flag_key');
+		-- approvals name the flag in flag_key; the guard's tables in key
+		key := COALESCE(new_state->>'flag_key', old_state->>'flag_key',
+						new_state->>'key', old_state->>'key');
 	END IF;
 	PERFORM release.audit_append(release.audit_action(TG_TABLE_NAME, TG_OP, old_state, new_state),
 								 TG_TABLE_NAME, key, old_state, new_state);

@@ -493,5 +493,26 @@ GRANT EXECUTE ON FUNCTION flag_schedule(text, timestamptz, integer) TO release_o
 GRANT SELECT ON flag_stats TO release_reader;
 GRANT SELECT ON release.guard_policies, release.guard_state, release.flag_minutes,
 	release.alerts, release.ramps, release.schedules TO release_reader;
+-- Policies, ramps and schedules are flag data: audited like flags (the
+-- guard's own bookkeeping in guard_state, counter_marks and flag_minutes is not).
+CREATE TRIGGER guard_policies_audit
+	AFTER INSERT OR UPDATE OR DELETE ON release.guard_policies
+	FOR EACH ROW EXECUTE FUNCTION release.audit_row();
+CREATE TRIGGER ramps_audit
+	AFTER INSERT OR UPDATE OR DELETE ON release.ramps
+	FOR EACH ROW EXECUTE FUNCTION release.audit_row();
+CREATE TRIGGER schedules_audit
+	AFTER INSERT OR UPDATE OR DELETE ON release.schedules
+	FOR EACH ROW EXECUTE FUNCTION release.audit_row();
+CREATE TRIGGER guard_policies_audit_truncate
+	BEFORE TRUNCATE ON release.guard_policies
+	FOR EACH STATEMENT EXECUTE FUNCTION release.audit_truncate();
+CREATE TRIGGER ramps_audit_truncate
+	BEFORE TRUNCATE ON release.ramps
+	FOR EACH STATEMENT EXECUTE FUNCTION release.audit_truncate();
+CREATE TRIGGER schedules_audit_truncate
+	BEFORE TRUNCATE ON release.schedules
+	FOR EACH STATEMENT EXECUTE FUNCTION release.audit_truncate();
+
 -- gatekeeper alerts marks what it delivered
 GRANT UPDATE (delivered_at, attempts, last_error) ON release.alerts TO release_operator;
