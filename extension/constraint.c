@@ -65,6 +65,15 @@ constraint_op(const char *name, int len)
 	return OP_UNKNOWN;
 }
 
+/* The Unleash name of an operator, for messages. */
+const char *
+constraint_op_name(ConstraintOp op)
+{
+	if (op <= OP_UNKNOWN || op > (ConstraintOp) lengthof(constraint_ops))
+		return "unknown";
+	return constraint_ops[op - 1].name;
+}
+
 /*
  * Parse a number as JavaScript's Number() would for the cases that matter:
  * surrounding blanks allowed, the whole text must be a finite number.

@@ -71,12 +71,87 @@ explain_is_split(const CompiledStrategy *s)
 	}
 }
 
+/* Why a strategy did not match, in a phrase. */
+static char *
+explain_no_match(const CompiledStrategy *s)
+{
+	switch (s->kind)
+	{
+		case STRATEGY_FLEXIBLE_ROLLOUT:
+		case STRATEGY_GRADUAL_ROLLOUT_USER_ID:
+		case STRATEGY_GRADUAL_ROLLOUT_SESSION_ID:
+			return psprintf("the caller is outside its %d %% rollout", s->rollout);
+		case STRATEGY_GRADUAL_ROLLOUT_RANDOM:
+			return psprintf("the random draw fell outside its %d %%", s->rollout);
+		case STRATEGY_USER_WITH_ID:
+			return pstrdup("userId is not one of its user ids");
+		case STRATEGY_REMOTE_ADDRESS:
+			return pstrdup("remoteAddress is not one of its addresses or blocks");
+		case STRATEGY_APPLICATION_HOSTNAME:
+			return pstrdup("the host name is not one of its host names");
+		default:
+			return pstrdup("it does not match");
+	}
+}
+
+/* Append [{index, name, matched, why}] for every strategy of the flag. */
+static void
+explain_append_strategies(StringInfo buf, const CompiledFlag *flag,
+						  const EvalContext *ctx)
+{
+	int			i;
+
+	appendStringInfoChar(buf, '[');
+	for (i = 0; flag != NULL && i < flag->n_strategies; i++)
+	{
+		const CompiledStrategy *s = &flag->strategies[i];
+		int			failed;
+		StrategyVerdict verdict = flag_eval_strategy_verdict(s, ctx, &failed);
+		char	   *why = NULL;
+
+		switch (verdict)
+		{
+			case VERDICT_MATCHED:
+				why = pstrdup("matches");
+				break;
+			case VERDICT_UNUSABLE:
+				why = pstrdup("never matches: unknown strategy, marked disabled, names a missing segment, or malformed");
+				break;
+			case VERDICT_FAILED_CONSTRAINT:
+				why = psprintf("%s (%s %s%s) is false",
+							   failed < s->n_own_constraints
+							   ? psprintf("constraint %d", failed)
+							   : pstrdup("a constraint of its segments"),
+							   s->constraints[failed].field.name,
+							   constraint_op_name(s->constraints[failed].op),
+							   s->constraints[failed].inverted ? ", inverted" : "");
+				break;
+			case VERDICT_KEY_MISSING:
+				why = pstrdup("the context has no stickiness id for its rollout");
+				break;
+			case VERDICT_NOT_MATCHED:
+				why = explain_no_match(s);
+				break;
+		}
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "{\"index\": %d, \"name\": ", i);
+		escape_json(buf, explain_strategy_name(s->kind));
+		appendStringInfo(buf, ", \"matched\": %s, \"why\": ",
+						 verdict == VERDICT_MATCHED ? "true" : "false");
+		escape_json(buf, why);
+		appendStringInfoChar(buf, '}');
+	}
+	appendStringInfoChar(buf, ']');
+}
+
 /* Append the result object; detail is a full sentence. */
 static void
 explain_append(StringInfo buf, const char *key, bool value,
 			   const CompiledVariant *variant, bool feature_enabled,
 			   const char *reason, const char *error_code,
-			   const CompiledFlag *flag, int strategy, const char *detail)
+			   const CompiledFlag *flag, int strategy, const char *detail,
+			   const EvalContext *ctx)
 {
 	appendStringInfoString(buf, "{\"key\": ");
 	escape_json(buf, key);
@@ -98,6 +173,8 @@ explain_append(StringInfo buf, const char *key, bool value,
 	}
 	else
 		appendStringInfoString(buf, "null");
+	appendStringInfoString(buf, ", \"strategies\": ");
+	explain_append_strategies(buf, ctx ? flag : NULL, ctx);
 	appendStringInfoString(buf, ", \"detail\": ");
 	escape_json(buf, detail);
 	appendStringInfoChar(buf, '}');
@@ -149,7 +226,7 @@ flag_explain(PG_FUNCTION_ARGS)
 	if (err != NULL)
 	{
 		explain_append(&buf, key, false, NULL, false, "ERROR", "PARSE_ERROR",
-					   NULL, -1, psprintf("The context is malformed: %s.", err));
+					   NULL, -1, psprintf("The context is malformed: %s.", err), NULL);
 		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 	}
 
@@ -157,7 +234,7 @@ flag_explain(PG_FUNCTION_ARGS)
 	if (flag == NULL)
 	{
 		explain_append(&buf, key, false, NULL, false, "ERROR", "FLAG_NOT_FOUND",
-					   NULL, -1, "No live feature flag has this key (unknown or archived); it evaluates to false.");
+					   NULL, -1, "No live feature flag has this key (unknown or archived); it evaluates to false.", NULL);
 		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 	}
 
@@ -166,13 +243,13 @@ flag_explain(PG_FUNCTION_ARGS)
 
 	if (!flag->enabled)
 		explain_append(&buf, key, false, NULL, false, "DISABLED", NULL, flag, -1,
-					   "The flag is switched off for everyone.");
+					   "The flag is switched off for everyone.", NULL);
 	else if (res.failed_dependency >= 0)
 		explain_append(&buf, key, false, NULL, false, "DEFAULT", NULL, flag, -1,
-					   explain_dependency(flag, res.failed_dependency));
+					   explain_dependency(flag, res.failed_dependency), &ctx);
 	else if (res.enabled && res.strategy < 0)
 		explain_append(&buf, key, true, variant, true, "STATIC", NULL, flag, -1,
-					   "The flag is on for everyone: it has no strategies.");
+					   "The flag is on for everyone: it has no strategies.", &ctx);
 	else if (res.enabled)
 	{
 		s = &flag->strategies[res.strategy];
@@ -180,25 +257,25 @@ flag_explain(PG_FUNCTION_ARGS)
 			explain_append(&buf, key, true, variant, true, "SPLIT", NULL, flag, res.strategy,
 						   psprintf("The caller falls inside the %d %% rollout of strategy %d%s.",
 									s->rollout, res.strategy,
-									s->n_constraints > 0 ? ", and its constraints match" : ""));
+									s->n_constraints > 0 ? ", and its constraints match" : ""), &ctx);
 		else if (s->n_constraints == 0 &&
 				 (s->kind == STRATEGY_DEFAULT ||
 				  (s->kind != STRATEGY_USER_WITH_ID && s->kind != STRATEGY_REMOTE_ADDRESS &&
 				   s->kind != STRATEGY_APPLICATION_HOSTNAME && s->rollout >= 100)))
 			explain_append(&buf, key, true, variant, true, "STATIC", NULL, flag, res.strategy,
-						   psprintf("Strategy %d turns the flag on for everyone.", res.strategy));
+						   psprintf("Strategy %d turns the flag on for everyone.", res.strategy), &ctx);
 		else
 			explain_append(&buf, key, true, variant, true, "TARGETING_MATCH", NULL, flag, res.strategy,
 						   psprintf("Strategy %d (%s) matches this context.", res.strategy,
-									explain_strategy_name(s->kind)));
+									explain_strategy_name(s->kind)), &ctx);
 	}
 	else if (res.key_missing)
 		explain_append(&buf, key, false, NULL, false, "ERROR", "TARGETING_KEY_MISSING", flag, -1,
-					   "A percentage rollout needs a stickiness id (userId, sessionId or its custom field) and the context has none; no other strategy matched.");
+					   "A percentage rollout needs a stickiness id (userId, sessionId or its custom field) and the context has none; no other strategy matched.", &ctx);
 	else
 		explain_append(&buf, key, false, NULL, false, "DEFAULT", NULL, flag, -1,
 					   psprintf("No strategy matches this context (%d checked).",
-								flag->n_strategies));
+								flag->n_strategies), &ctx);
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

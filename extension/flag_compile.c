@@ -338,6 +338,7 @@ compile_strategy_constraints(CompiledStrategy *s, JsonbContainer *obj,
 	report->path[pathlen] = '\0';
 
 	s->n_constraints = total;
+	s->n_own_constraints = n_own;
 	if (total == 0)
 		return;
 	s->constraints = MemoryContextAllocZero(cxt, total * sizeof(CompiledConstraint));

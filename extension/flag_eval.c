@@ -206,24 +206,11 @@ eval_application_hostname(const CompiledStrategy *s, const EvalContext *ctx)
 	return false;
 }
 
-/*
- * Evaluate one strategy against the context: its constraints (segments
- * included) AND the strategy itself.  key_missing is set when a rollout
- * had no id to hash.
- */
+/* The strategy itself, its constraints aside. */
 static inline bool
-eval_strategy(const CompiledStrategy *s, const EvalContext *ctx, bool *key_missing)
+eval_strategy_kind(const CompiledStrategy *s, const EvalContext *ctx, bool *key_missing)
 {
 	int			i;
-
-	if (unlikely(s->unsupported))
-		return false;
-	if (unlikely(s->n_constraints > 0))
-	{
-		for (i = 0; i < s->n_constraints; i++)
-			if (!constraint_eval(&s->constraints[i], ctx))
-				return false;
-	}
 
 	switch (s->kind)
 	{
@@ -251,6 +238,54 @@ eval_strategy(const CompiledStrategy *s, const EvalContext *ctx, bool *key_missi
 			return false;
 	}
 	return false;
+}
+
+/* Index of the first constraint (segments included) the context fails, or -1. */
+static inline int
+eval_failed_constraint(const CompiledStrategy *s, const EvalContext *ctx)
+{
+	int			i;
+
+	for (i = 0; i < s->n_constraints; i++)
+		if (!constraint_eval(&s->constraints[i], ctx))
+			return i;
+	return -1;
+}
+
+/*
+ * Evaluate one strategy against the context: its constraints (segments
+ * included) AND the strategy itself.  key_missing is set when a rollout
+ * had no id to hash.
+ */
+static inline bool
+eval_strategy(const CompiledStrategy *s, const EvalContext *ctx, bool *key_missing)
+{
+	if (unlikely(s->unsupported))
+		return false;
+	if (unlikely(s->n_constraints > 0) && eval_failed_constraint(s, ctx) >= 0)
+		return false;
+	return eval_strategy_kind(s, ctx, key_missing);
+}
+
+/*
+ * One strategy's verdict for flag_explain, with the same code as
+ * evaluation; *failed_constraint is set for VERDICT_FAILED_CONSTRAINT.
+ */
+StrategyVerdict
+flag_eval_strategy_verdict(const CompiledStrategy *s, const EvalContext *ctx,
+						   int *failed_constraint)
+{
+	bool		key_missing = false;
+
+	*failed_constraint = -1;
+	if (s->unsupported || s->kind == STRATEGY_UNKNOWN)
+		return VERDICT_UNUSABLE;
+	*failed_constraint = eval_failed_constraint(s, ctx);
+	if (*failed_constraint >= 0)
+		return VERDICT_FAILED_CONSTRAINT;
+	if (eval_strategy_kind(s, ctx, &key_missing))
+		return VERDICT_MATCHED;
+	return key_missing ? VERDICT_KEY_MISSING : VERDICT_NOT_MATCHED;
 }
 
 /*

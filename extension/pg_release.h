@@ -171,6 +171,7 @@ typedef struct CompiledStrategy
 	int			n_hostnames;	/* applicationHostname, lower-case */
 	char	  **hostnames;
 	int			n_constraints;	/* own constraints, then its segments' */
+	int			n_own_constraints;	/* how many of them are its own */
 	CompiledConstraint *constraints;
 	CompiledVariants *variants; /* strategy variants, or NULL */
 	bool		unsupported;	/* always false: unknown segment or shape */
@@ -236,6 +237,16 @@ typedef struct EvalResult
 	bool		key_missing;	/* a rollout found no stickiness id */
 } EvalResult;
 
+/* One strategy's verdict, for flag_explain. */
+typedef enum StrategyVerdict
+{
+	VERDICT_MATCHED = 0,
+	VERDICT_UNUSABLE,			/* unknown, disabled, missing segment, malformed */
+	VERDICT_FAILED_CONSTRAINT, /* a constraint (own or a segment's) is false */
+	VERDICT_KEY_MISSING,		/* a rollout found no stickiness id */
+	VERDICT_NOT_MATCHED		/* the strategy itself said no */
+} StrategyVerdict;
+
 /*
  * How compilation reports what it cannot use.  The cache compiles quietly
  * (anything unusable evaluates to false, as in Unleash); the management
@@ -284,6 +295,7 @@ extern void flag_compile_resolve_dependencies(HTAB *flags);
 extern void constraint_compile_list(JsonbContainer *list, CompiledConstraint *out,
 									CompileReport *report, MemoryContext cxt);
 extern bool constraint_eval(const CompiledConstraint *c, const EvalContext *ctx);
+extern const char *constraint_op_name(ConstraintOp op);
 
 /* variant.c */
 extern CompiledVariants *variant_compile_list(JsonbContainer *list,
@@ -314,5 +326,8 @@ extern bool flag_eval(const CompiledFlag *flag, const EvalContext *ctx);
 extern void flag_eval_detail(const CompiledFlag *flag, const EvalContext *ctx,
 							 EvalResult *res);
 extern CompiledFlag *flag_eval_resolve(FunctionCallInfo fcinfo, text *key);
+extern StrategyVerdict flag_eval_strategy_verdict(const CompiledStrategy *s,
+												  const EvalContext *ctx,
+												  int *failed_constraint);
 
 #endif							/* PG_RELEASE_H */

@@ -184,6 +184,14 @@ SELECT k, c, flag_explain(k, c::jsonb) AS explain
 			   ('TGT-PCT', '{"userId": "2"}'), ('TGT-PCT', '{"userId": "1"}'), ('TGT-PCT', '{}'),
 			   ('TGT-OFF', '{}'), ('TGT-CHILD', '{}'), ('TGT-NOPE', '{}'),
 			   ('TGT-ON', '{"userId": ["not", "a", "string"]}'), ('TGT-ON', '[1]')) AS t(k, c);
+-- per strategy: why each one did or did not match
+SELECT k, s->>'index' AS i, s->>'name' AS strategy, s->>'matched' AS matched, s->>'why' AS why
+  FROM (VALUES ('TGT-STRAT', '{"userId": "carol", "remoteAddress": "8.8.8.8"}'),
+			   ('TGT-SEG', '{"userId": "u1"}'),
+			   ('TGT-CANARY', '{"userId": "1", "properties": {"plan": "free"}}'),
+			   ('TGT-STR', '{"properties": {"email": "qa-ann@example.com"}}'),
+			   ('TGT-DIS', '{"userId": "bob"}')) AS t(k, c),
+	   jsonb_array_elements(flag_explain(k, c::jsonb)->'strategies') AS s;
 
 -- ---------------------------------------------------------------------------
 -- flag_import_unleash: a full state, then a delta document
