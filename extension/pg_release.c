@@ -32,6 +32,15 @@ PG_MODULE_MAGIC;
  */
 static char *release_note = NULL;
 
+/*
+ * Tracker webhooks (install/tracker.sql reads them with current_setting()):
+ * the Jira status and the Trello list that mean "ready for release", and
+ * the key prefix for Trello cards whose name carries no task key.
+ */
+static char *jira_release_status = NULL;
+static char *trello_release_list = NULL;
+static char *trello_key_prefix = NULL;
+
 void		_PG_init(void);
 
 /* Called once per backend when the library is loaded. */
@@ -47,6 +56,31 @@ _PG_init(void)
 							   &release_note,
 							   NULL,
 							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_release.jira_release_status",
+							   "Jira status that creates a task's feature flag (flag_tracker_event).",
+							   "Compared case-insensitively with the toString of a status change.",
+							   &jira_release_status,
+							   "Release",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_release.trello_release_list",
+							   "Trello list that creates a card's feature flag (flag_tracker_event).",
+							   "Compared case-insensitively with the name of the list a card moved to.",
+							   &trello_release_list,
+							   "Release",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_release.trello_key_prefix",
+							   "Key prefix for Trello cards whose name has no task key.",
+							   "The flag key is this prefix followed by the card's idShort.",
+							   &trello_key_prefix,
+							   "TRELLO-",
+							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
 
