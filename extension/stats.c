@@ -43,6 +43,12 @@ typedef struct ReleaseSharedState
 
 int			stats_max_flags = 1000;
 
+/*
+ * Largest count one report may add.  It keeps the 64-bit counters (and the
+ * guard's sums of them) far from overflow for the life of any server.
+ */
+#define STATS_MAX_REPORT INT64CONST(1000000000)
+
 static ReleaseSharedState *release_shared = NULL;
 static HTAB *release_stats_hash = NULL;
 
@@ -102,9 +108,10 @@ stats_shmem_startup(void)
 	memset(&info, 0, sizeof(info));
 	info.keysize = FLAG_KEY_MAX_BYTES + 1;
 	info.entrysize = sizeof(FlagStats);
+	/* keys are zero-padded fixed arrays, so binary hashing is exact */
 	release_stats_hash = ShmemInitHash("pg_release flag stats",
 									   stats_max_flags, stats_max_flags,
-									   &info, HASH_ELEM | HASH_STRINGS);
+									   &info, HASH_ELEM | HASH_BLOBS);
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -174,8 +181,16 @@ stats_entry(const char *key, int keylen)
 	if (e != NULL)
 		return e;
 
+	/*
+	 * A shared hash table grows into the shared-memory slack other
+	 * subsystems need (the lock table): stop at the configured size.
+	 */
 	LWLockAcquire(release_shared->lock, LW_EXCLUSIVE);
-	e = hash_search(release_stats_hash, keybuf, HASH_ENTER_NULL, &found);
+	e = hash_search(release_stats_hash, keybuf, HASH_FIND, NULL);
+	if (e == NULL && hash_get_num_entries(release_stats_hash) < stats_max_flags)
+		e = hash_search(release_stats_hash, keybuf, HASH_ENTER_NULL, &found);
+	else
+		found = true;
 	if (e != NULL && !found)
 	{
 		pg_atomic_init_u64(&e->evaluations_on, 0);
@@ -208,12 +223,14 @@ stats_report(text *key, int64 requests, int64 errors)
 	FlagStats  *e;
 
 	stats_require();
-	if (requests < 0 || errors < 0 || errors > requests)
+	if (requests < 0 || errors < 0 || errors > requests ||
+		requests > STATS_MAX_REPORT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid outcome report: %lld requests, %lld errors",
 						(long long) requests, (long long) errors),
-				 errdetail("Counts must be non-negative and errors cannot exceed requests.")));
+				 errdetail("Counts must be between 0 and %lld, and errors cannot exceed requests.",
+						   (long long) STATS_MAX_REPORT)));
 
 	flag_cache_ensure_loaded();
 	flag = flag_cache_lookup(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
@@ -225,6 +242,32 @@ stats_report(text *key, int64 requests, int64 errors)
 	pg_atomic_fetch_add_u64(&e->requests, (uint64) requests);
 	pg_atomic_fetch_add_u64(&e->errors, (uint64) errors);
 	return true;
+}
+
+/* Set up a materialized set-returning call (SetSingleFuncCall before PG15). */
+static void
+stats_materialize(FunctionCallInfo fcinfo)
+{
+#if PG_VERSION_NUM >= 150000
+	SetSingleFuncCall(fcinfo, 0);
+#else
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext oldcxt;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(oldcxt);
+#endif
 }
 
 /* flag_report(key text, requests bigint, errors bigint) → boolean */
@@ -266,11 +309,13 @@ flag_counters(PG_FUNCTION_ARGS)
 	FlagStats  *e;
 	Datum		values[6];
 	bool		nulls[6];
+	TimestampTz reset_at;
 
 	stats_require();
-	SetSingleFuncCall(fcinfo, 0);
+	stats_materialize(fcinfo);
 
 	LWLockAcquire(release_shared->lock, LW_SHARED);
+	reset_at = release_shared->reset_at;
 	hash_seq_init(&status, release_stats_hash);
 	while ((e = hash_seq_search(&status)) != NULL)
 	{
@@ -280,10 +325,9 @@ flag_counters(PG_FUNCTION_ARGS)
 		values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&e->evaluations_off));
 		values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&e->requests));
 		values[4] = Int64GetDatum((int64) pg_atomic_read_u64(&e->errors));
-		values[5] = TimestampTzGetDatum(release_shared->reset_at);
+		values[5] = TimestampTzGetDatum(reset_at);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	LWLockRelease(release_shared->lock);
 
 	memset(nulls, 0, sizeof(nulls));
 	nulls[0] = true;
@@ -291,8 +335,9 @@ flag_counters(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&release_shared->unknown_lookups));
 	values[3] = Int64GetDatum(0);
 	values[4] = Int64GetDatum((int64) pg_atomic_read_u64(&release_shared->untracked));
-	values[5] = TimestampTzGetDatum(release_shared->reset_at);
+	values[5] = TimestampTzGetDatum(reset_at);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	LWLockRelease(release_shared->lock);
 
 	return (Datum) 0;
 }

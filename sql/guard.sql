@@ -31,6 +31,8 @@ SELECT pg_temp.try($$SELECT flag_report('TASK-1', 10, 11)$$);
 SELECT pg_temp.try($$SELECT flag_report('TASK-1', 10, -1)$$);
 SELECT pg_temp.try($$SELECT flag_report('TASK-1', NULL, 1)$$);
 SELECT pg_temp.try($$SELECT flag_report('TASK-1', NULL::boolean)$$);
+SELECT pg_temp.try($$SELECT flag_report('TASK-1', 1000000001, 0)$$);
+SELECT pg_temp.try($$SELECT flag_report('TASK-1', 9223372036854775807, 9223372036854775807)$$);
 SELECT key, requests, errors FROM flag_stats WHERE key = 'TASK-1';
 
 SELECT flag_stats_reset();
@@ -110,6 +112,24 @@ SELECT key, rollout FROM flag_list WHERE key = 'TASK-3';
 SELECT release.guard_tick('1 minute', now() + interval '2 hours') AS actions;
 SELECT key, rollout FROM flag_list WHERE key = 'TASK-3';
 
+-- the kill switch wins over a running ramp, and so does a manual rollout
+SELECT flag_ramp('TASK-3', '{5,50,100}', '1 minute');
+SELECT flag_disable('TASK-3');
+SELECT release.guard_tick('1 minute', now() + interval '3 hours') AS actions;
+SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-3';
+SELECT state, reason FROM release.ramps WHERE key = 'TASK-3';
+SELECT flag_ramp('TASK-3', '{5,50,100}', '1 minute');
+SELECT flag_set_rollout('TASK-3', 20);
+SELECT release.guard_tick('1 minute', now() + interval '4 hours') AS actions;
+SELECT key, rollout FROM flag_list WHERE key = 'TASK-3';
+SELECT state FROM release.ramps WHERE key = 'TASK-3';
+
+-- two passes in one transaction are fine
+BEGIN;
+SELECT release.guard_tick('1 minute', now() + interval '5 hours') AS first,
+       release.guard_tick('1 minute', now() + interval '5 hours 1 second') AS second;
+COMMIT;
+
 -- bad ramps are refused
 SELECT pg_temp.try($$SELECT flag_ramp('TASK-3', '{}', '1 minute')$$);
 SELECT pg_temp.try($$SELECT flag_ramp('TASK-3', '{5,5}', '1 minute')$$);
@@ -125,6 +145,13 @@ SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-4';
 SELECT release.guard_tick('1 minute', now() + interval '61 minutes') AS actions;
 SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-4';
 SELECT percent, result FROM release.schedules;
+-- a schedule made before the kill switch was used does not undo it
+SELECT flag_schedule('TASK-4', now() + interval '2 hours', 100) > 0 AS scheduled;
+SELECT flag_disable('TASK-4');
+SELECT release.guard_tick('1 minute', now() + interval '3 hours') AS actions;
+SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-4';
+SELECT percent, result FROM release.schedules ORDER BY id;
+SELECT action, payload->>'reason' AS reason FROM release.alerts WHERE flag_key IN ('TASK-3', 'TASK-4') ORDER BY id;
 SELECT pg_temp.try($$SELECT flag_schedule('TASK-4', NULL, 50)$$);
 SELECT pg_temp.try($$SELECT flag_schedule('TASK-4', now(), 101)$$);
 SELECT pg_temp.try($$SELECT flag_schedule('NOPE', now(), 10)$$);
@@ -136,7 +163,11 @@ SELECT action, target, flag_key, count(*)
 SELECT intact, broken_id FROM flag_audit_verify();
 
 -- privileges: applications report, operators steer, nobody else ticks
-CREATE ROLE regress_guard_app;
+CREATE ROLE regress_guard_app IN ROLE release_reporter;
+CREATE ROLE regress_guard_other;
+SET ROLE regress_guard_other;
+SELECT pg_temp.try($$SELECT flag_report('TASK-4', 10, 0)$$);
+RESET ROLE;
 SET ROLE regress_guard_app;
 SELECT flag_report('TASK-4', 10, 0) AS app_can_report;
 SELECT pg_temp.try($$SELECT flag_guard('TASK-4', 0.1, 10, 1)$$);
@@ -144,5 +175,6 @@ SELECT pg_temp.try($$SELECT release.guard_tick()$$);
 SELECT pg_temp.try($$SELECT * FROM flag_stats$$);
 RESET ROLE;
 DROP ROLE regress_guard_app;
+DROP ROLE regress_guard_other;
 
 DROP EXTENSION pg_release;

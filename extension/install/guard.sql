@@ -7,6 +7,16 @@
  * ordinary audited UPDATEs and the logic can be tested without the worker.
  */
 
+-- Outcome reports steer rollbacks, so reporting is a privilege: applications
+-- get it with GRANT release_reporter TO app_role.
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'release_reporter') THEN
+		CREATE ROLE release_reporter NOLOGIN;
+	END IF;
+END
+$roles$;
+
 -- ---------------------------------------------------------------------------
 -- Counters (C, shared memory)
 -- ---------------------------------------------------------------------------
@@ -64,9 +74,16 @@ CREATE TABLE release.guard_state (
 	last_window_errors bigint,
 	last_error_rate double precision,
 	rolled_back_at timestamptz,
-	reason		text
+	reason		text,
+	last_seen_at timestamptz		-- last pass that saw the flag as a canary
 );
 COMMENT ON TABLE release.guard_state IS 'the guard''s view of each canary: current window and consecutive bad windows';
+
+CREATE TABLE release.guard_runs (
+	id			integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+	last_tick_at timestamptz NOT NULL
+);
+COMMENT ON TABLE release.guard_runs IS 'when the guard last completed a pass (one row)';
 
 CREATE TABLE release.counter_marks (
 	key			text PRIMARY KEY,
@@ -171,6 +188,7 @@ BEGIN
 	PERFORM pg_notify('pg_release_alerts', (payload || jsonb_build_object('id', alert_id))::text);
 END
 $$;
+COMMENT ON FUNCTION release.raise_alert(text, text, jsonb) IS 'store an alert in release.alerts and NOTIFY pg_release_alerts (at commit)';
 
 /*
  * One guard pass (called by the worker; callable by hand, with an explicit
@@ -198,6 +216,7 @@ DECLARE
 	actions integer := 0;
 	rollback_reason text;
 	counters_reset timestamptz;
+	prev_tick timestamptz;
 BEGIN
 	PERFORM set_config('lock_timeout', '5s', true);
 	IF window_length IS NULL OR window_length <= interval '0' THEN
@@ -209,6 +228,8 @@ BEGIN
 			(LIKE release.counter_marks) ON COMMIT DELETE ROWS;
 		ALTER TABLE pg_release_guard_counters ALTER COLUMN key DROP NOT NULL;
 	END IF;
+	DELETE FROM pg_release_guard_counters;	-- a second pass in one transaction
+	SELECT last_tick_at INTO prev_tick FROM release.guard_runs;
 	-- one snapshot of the counters; flags without an entry yet count zero
 	-- since the same (server-wide) reset time
 	INSERT INTO pg_release_guard_counters
@@ -229,8 +250,8 @@ BEGIN
 	 CROSS JOIN LATERAL (SELECT k.key IS NULL OR k.reset_at IS DISTINCT FROM c.reset_at
 								OR c.requests < k.requests OR c.evaluations_on < k.evaluations_on
 								OR c.evaluations_off < k.evaluations_off AS fresh) x
-	 WHERE c.evaluations_on + c.evaluations_off + c.requests + c.errors
-		   <> coalesce(CASE WHEN fresh THEN 0 ELSE k.evaluations_on + k.evaluations_off + k.requests + k.errors END, 0)
+	 WHERE c.evaluations_on::numeric + c.evaluations_off + c.requests + c.errors
+		   <> coalesce(CASE WHEN fresh THEN 0 ELSE k.evaluations_on::numeric + k.evaluations_off + k.requests + k.errors END, 0)
 	ON CONFLICT (key, minute) DO UPDATE
 	   SET evaluations_on = m.evaluations_on + EXCLUDED.evaluations_on,
 		   evaluations_off = m.evaluations_off + EXCLUDED.evaluations_off,
@@ -252,7 +273,7 @@ BEGIN
 			   coalesce(c.requests, 0) AS requests, coalesce(c.errors, 0) AS errors,
 			   counters_reset AS reset_at,
 			   g.key IS NOT NULL AS has_state, g.window_start, g.window_requests,
-			   g.window_errors, g.counters_reset_at, g.bad_windows, g.state
+			   g.window_errors, g.counters_reset_at, g.bad_windows, g.state, g.last_seen_at
 		  FROM release.flags fl
 		  LEFT JOIN release.guard_policies p ON p.key = fl.key
 		  LEFT JOIN pg_release_guard_counters c ON c.key = fl.key
@@ -261,20 +282,27 @@ BEGIN
 		   AND release.strategies_rollout(fl.strategies) BETWEEN 1 AND 99
 		 ORDER BY fl.key
 	LOOP
-		IF NOT f.has_state OR f.window_start < now_ts - 2 * window_length
+		IF NOT f.has_state OR f.last_seen_at IS NULL OR prev_tick IS NULL
+		   OR f.last_seen_at < prev_tick
 		   OR f.counters_reset_at IS DISTINCT FROM f.reset_at THEN
-			-- first sight (or a gap, or counters reset): start a fresh window
+			/*
+			 * First sight, or the previous pass did not watch this flag as a
+			 * canary, or the counters were reset: start a fresh window.
+			 */
 			INSERT INTO release.guard_state AS g (key, state, window_start, window_requests,
-												  window_errors, counters_reset_at, bad_windows)
-			VALUES (f.key, 'healthy', now_ts, f.requests, f.errors, f.reset_at, 0)
+												  window_errors, counters_reset_at, bad_windows,
+												  last_seen_at)
+			VALUES (f.key, 'healthy', now_ts, f.requests, f.errors, f.reset_at, 0, now_ts)
 			ON CONFLICT (key) DO UPDATE
 			   SET state = CASE WHEN g.state = 'rolled_back' THEN 'healthy' ELSE g.state END,
 				   window_start = EXCLUDED.window_start, window_requests = EXCLUDED.window_requests,
 				   window_errors = EXCLUDED.window_errors,
-				   counters_reset_at = EXCLUDED.counters_reset_at, bad_windows = 0;
+				   counters_reset_at = EXCLUDED.counters_reset_at, bad_windows = 0,
+				   last_seen_at = EXCLUDED.last_seen_at;
 			CONTINUE;
 		END IF;
 		IF now_ts - f.window_start < window_length THEN
+			UPDATE release.guard_state SET last_seen_at = now_ts WHERE key = f.key;
 			CONTINUE;			-- window still open
 		END IF;
 
@@ -289,35 +317,58 @@ BEGIN
 			   bad_windows = CASE WHEN bad THEN f.bad_windows + 1 ELSE 0 END,
 			   state = CASE WHEN bad THEN 'failing' ELSE 'healthy' END,
 			   last_window_requests = d_requests, last_window_errors = d_errors,
-			   last_error_rate = rate
+			   last_error_rate = rate, last_seen_at = now_ts
 		 WHERE key = f.key;
 
 		IF bad AND f.bad_windows + 1 >= f.windows THEN
 			rollback_reason := format('guard: error rate %s%% over %s requests in %s consecutive window(s) of %s exceeds %s%%',
 							 round((100 * rate)::numeric, 2), d_requests, f.windows,
 							 window_length, round((100 * f.max_error_rate)::numeric, 2));
-			PERFORM @extschema@.flag_set_rollout(f.key, 0, rollback_reason);
-			UPDATE release.guard_state
-			   SET state = 'rolled_back', rolled_back_at = now_ts, reason = rollback_reason,
-				   bad_windows = 0
-			 WHERE key = f.key;
-			UPDATE release.ramps SET state = 'stopped', next_at = NULL, reason = rollback_reason
-			 WHERE key = f.key AND state = 'running';
-			PERFORM release.raise_alert(f.key, 'rolled_back', jsonb_build_object(
-				'error_rate', rate, 'threshold', f.max_error_rate, 'requests', d_requests,
-				'errors', d_errors, 'windows', f.windows,
-				'window_seconds', extract(epoch FROM window_length), 'reason', rollback_reason));
+			BEGIN
+				PERFORM @extschema@.flag_set_rollout(f.key, 0, rollback_reason);
+				UPDATE release.guard_state
+				   SET state = 'rolled_back', rolled_back_at = now_ts, reason = rollback_reason,
+					   bad_windows = 0
+				 WHERE key = f.key;
+				UPDATE release.ramps SET state = 'stopped', next_at = NULL, reason = rollback_reason
+				 WHERE key = f.key AND state = 'running';
+				PERFORM release.raise_alert(f.key, 'rolled_back', jsonb_build_object(
+					'error_rate', rate, 'threshold', f.max_error_rate, 'requests', d_requests,
+					'errors', d_errors, 'windows', f.windows,
+					'window_seconds', extract(epoch FROM window_length), 'reason', rollback_reason));
+			EXCEPTION WHEN OTHERS THEN
+				-- e.g. the row is locked by an operator: alert, retry next pass
+				PERFORM release.raise_alert(f.key, 'rollback_failed', jsonb_build_object(
+					'error_rate', rate, 'threshold', f.max_error_rate, 'requests', d_requests,
+					'reason', rollback_reason || '; the rollback failed: ' || SQLERRM));
+			END;
 			actions := actions + 1;
 		END IF;
 	END LOOP;
 
 	-- 3. ramps: advance when due and the canary is not failing
 	FOR r IN
-		SELECT rp.*, g.state AS guard_state
-		  FROM release.ramps rp LEFT JOIN release.guard_state g ON g.key = rp.key
+		SELECT rp.*, g.state AS guard_state,
+			   fl.enabled AND fl.archived_at IS NULL
+			   AND release.strategies_rollout(fl.strategies) IS NOT DISTINCT FROM rp.steps[rp.step]
+			   AS as_left
+		  FROM release.ramps rp
+		  JOIN release.flags fl ON fl.key = rp.key
+		  LEFT JOIN release.guard_state g ON g.key = rp.key
 		 WHERE rp.state = 'running' AND rp.next_at <= now_ts
 		 ORDER BY rp.key
 	LOOP
+		IF NOT r.as_left THEN
+			-- switched off, archived or set by hand: the ramp must not undo that
+			UPDATE release.ramps
+			   SET state = 'stopped', next_at = NULL,
+				   reason = 'the flag was changed outside the ramp'
+			 WHERE key = r.key;
+			PERFORM release.raise_alert(r.key, 'ramp_stopped',
+										jsonb_build_object('reason', 'the flag was changed outside the ramp'));
+			actions := actions + 1;
+			CONTINUE;
+		END IF;
 		IF r.guard_state = 'failing' THEN
 			CONTINUE;			-- wait: the next healthy window decides
 		END IF;
@@ -340,8 +391,23 @@ BEGIN
 
 	-- 4. schedules
 	FOR s IN
-		SELECT * FROM release.schedules WHERE done_at IS NULL AND at <= now_ts ORDER BY at, id
+		SELECT sc.*,
+			   EXISTS (SELECT 1 FROM release.audit_log a
+						WHERE a.flag_key = sc.key AND a.action = 'disable'
+						  AND a.logged_at > sc.created_at) AS killed
+		  FROM release.schedules sc
+		 WHERE sc.done_at IS NULL AND sc.at <= now_ts ORDER BY sc.at, sc.id
 	LOOP
+		IF s.killed THEN
+			-- the kill switch was used after this was scheduled: it wins
+			UPDATE release.schedules
+			   SET done_at = now_ts, result = 'skipped: the flag was switched off after it was scheduled'
+			 WHERE id = s.id;
+			PERFORM release.raise_alert(s.key, 'schedule_skipped', jsonb_build_object(
+				'schedule', s.id, 'reason', 'the flag was switched off after it was scheduled'));
+			actions := actions + 1;
+			CONTINUE;
+		END IF;
 		BEGIN
 			PERFORM @extschema@.flag_set_rollout(s.key, s.percent,
 				format('guard: schedule %s by %s: rollout %s%%', s.id, s.created_by, s.percent));
@@ -354,6 +420,8 @@ BEGIN
 		actions := actions + 1;
 	END LOOP;
 
+	INSERT INTO release.guard_runs AS gr (id, last_tick_at) VALUES (1, now_ts)
+	ON CONFLICT (id) DO UPDATE SET last_tick_at = EXCLUDED.last_tick_at;
 	RETURN actions;
 END
 $$;
@@ -478,6 +546,10 @@ COMMENT ON VIEW flag_stats IS 'per-flag counters of this server (evaluations, ou
 -- Privileges
 -- ---------------------------------------------------------------------------
 
+REVOKE ALL ON FUNCTION flag_report(text, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flag_report(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flag_report(text, bigint, bigint) TO release_reporter;
+GRANT EXECUTE ON FUNCTION flag_report(text, boolean) TO release_reporter;
 REVOKE ALL ON FUNCTION release.flag_counters() FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.guard_tick(interval, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.raise_alert(text, text, jsonb) FROM PUBLIC;
