@@ -30,11 +30,15 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "guard.h"
 
 #define GUARD_RESTART_SECONDS 5
+
+/* A pass that runs longer is cancelled (and the worker restarted). */
+#define GUARD_PASS_TIMEOUT_MS (60 * 1000)
 
 static char *guard_database = NULL;
 static int	guard_interval_ms = 10000;
@@ -86,7 +90,8 @@ guard_init(void)
 
 /*
  * One pass: call release.guard_tick() if the extension is installed in this
- * database.  Runs in its own transaction; the caller resets memory.
+ * database.  Runs in its own transaction, so everything it allocates lives in
+ * transaction contexts and is gone at commit.
  */
 static void
 guard_run_pass(void)
@@ -115,7 +120,10 @@ guard_run_pass(void)
 		window = palloc0(sizeof(Interval));
 		window->time = (int64) guard_window_ms * 1000;
 		args[0] = IntervalPGetDatum(window);
+		/* bgworkers get no statement_timeout of their own: arm it by hand */
+		enable_timeout_after(STATEMENT_TIMEOUT, GUARD_PASS_TIMEOUT_MS);
 		ret = SPI_execute_with_args(sql, 1, argtypes, args, NULL, false, 0);
+		disable_timeout(STATEMENT_TIMEOUT, false);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "guard: release.guard_tick() failed: %s", SPI_result_code_string(ret));
 	}
@@ -131,8 +139,6 @@ guard_run_pass(void)
 void
 guard_main(Datum main_arg)
 {
-	MemoryContext loop_cxt;
-
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -142,16 +148,12 @@ guard_main(Datum main_arg)
 	/* the audit log names the guard as the actor */
 	SetConfigOption("application_name", "pg_release guard", PGC_USERSET, PGC_S_SESSION);
 
-	loop_cxt = AllocSetContextCreate(TopMemoryContext, "pg_release guard loop",
-									 ALLOCSET_DEFAULT_SIZES);
 	ereport(LOG,
 			(errmsg("pg_release guard started in database \"%s\", interval %d ms, window %d ms",
 					guard_database, guard_interval_ms, guard_window_ms)));
 
 	for (;;)
 	{
-		MemoryContext oldcxt;
-
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 guard_interval_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -163,9 +165,6 @@ guard_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		oldcxt = MemoryContextSwitchTo(loop_cxt);
 		guard_run_pass();
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(loop_cxt);
 	}
 }

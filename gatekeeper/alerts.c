@@ -44,6 +44,35 @@ alerts_sleep(const alerts_options *opts, int seconds)
 		(void) poll(NULL, 0, 100);
 }
 
+/*
+ * snprintf() may cut a UTF-8 character in half; drop such a tail so the
+ * text stays valid (jansson refuses invalid UTF-8).
+ */
+static void
+utf8_clip(char *buf)
+{
+	size_t		len = strlen(buf);
+	size_t		start = len;
+	size_t		need;
+	unsigned char lead;
+
+	/* find the start of the last character */
+	while (start > 0 && ((unsigned char) buf[start - 1] & 0xC0) == 0x80)
+		start--;
+	if (start == 0)
+		return;
+	lead = (unsigned char) buf[start - 1];
+	if (lead < 0x80)
+		return;
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (len - (start - 1) < need)
+		buf[start - 1] = '\0';
+}
+
+/* snprintf into a fixed buffer, keeping the result valid UTF-8 */
+#define SNPRINTF_UTF8(buf, ...) \
+	do { snprintf((buf), sizeof(buf), __VA_ARGS__); utf8_clip(buf); } while (0)
+
 /* A number field of the payload as a double; false when absent. */
 static bool
 payload_number(json_t *obj, const char *name, double *out)
@@ -106,22 +135,22 @@ alerts_slack_message(const char *payload_json, char *errbuf, size_t errlen)
 		payload_number(payload, "error_rate", &rate) &&
 		payload_number(payload, "threshold", &threshold) &&
 		payload_number(payload, "requests", &requests))
-		snprintf(text, sizeof(text),
-				 ":rotating_light: pg_release rolled back %s: error rate %.1f%% over %.0f requests (threshold %.1f%%)",
-				 flag, 100 * rate, requests, 100 * threshold);
+		SNPRINTF_UTF8(text,
+					  ":rotating_light: pg_release rolled back %s: error rate %.1f%% over %.0f requests (threshold %.1f%%)",
+					  flag, 100 * rate, requests, 100 * threshold);
 	else if (reason)
-		snprintf(text, sizeof(text), ":warning: pg_release %s for %s: %s", action, flag, reason);
+		SNPRINTF_UTF8(text, ":warning: pg_release %s for %s: %s", action, flag, reason);
 	else
-		snprintf(text, sizeof(text), ":warning: pg_release %s for %s", action, flag);
+		SNPRINTF_UTF8(text, ":warning: pg_release %s for %s", action, flag);
 
 	fields = json_array();
-	snprintf(buf, sizeof(buf), "*Flag*\n%s", flag);
+	SNPRINTF_UTF8(buf, "*Flag*\n%s", flag);
 	json_array_append_new(fields, json_pack("{s:s, s:s}", "type", "mrkdwn", "text", buf));
-	snprintf(buf, sizeof(buf), "*Action*\n%s", action);
+	SNPRINTF_UTF8(buf, "*Action*\n%s", action);
 	json_array_append_new(fields, json_pack("{s:s, s:s}", "type", "mrkdwn", "text", buf));
 	if (json_is_string(json_object_get(payload, "time")))
 	{
-		snprintf(buf, sizeof(buf), "*Time*\n%s", json_string_value(json_object_get(payload, "time")));
+		SNPRINTF_UTF8(buf, "*Time*\n%s", json_string_value(json_object_get(payload, "time")));
 		json_array_append_new(fields, json_pack("{s:s, s:s}", "type", "mrkdwn", "text", buf));
 	}
 
@@ -130,11 +159,11 @@ alerts_slack_message(const char *payload_json, char *errbuf, size_t errlen)
 											"text", "type", "mrkdwn", "text", text));
 	json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
 	msg = json_pack("{s:s, s:o}", "text", text, "blocks", blocks);
-	out = json_dumps(msg, JSON_COMPACT);
+	out = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
 	json_decref(msg);
 	json_decref(payload);
 	if (out == NULL)
-		snprintf(errbuf, errlen, "out of memory");
+		snprintf(errbuf, errlen, "could not build the Slack message for this alert");
 	return out;
 }
 
@@ -190,6 +219,50 @@ alerts_post_slack(const alerts_options *opts, const char *payload_json,
 	return ok;
 }
 
+/*
+ * Wait for the command, at most timeout_s seconds and not past a stop
+ * request: then its process group is terminated (SIGTERM, SIGKILL a second
+ * later) and the delivery counts as failed.
+ */
+static bool
+alerts_wait_child(const alerts_options *opts, pid_t pid, int *status,
+				  char *errbuf, size_t errlen)
+{
+	int			waited_ms = 0;
+	int			limit_ms = (opts->timeout_s > 0 ? opts->timeout_s : 10) * 1000;
+	bool		terminated = false;
+
+	for (;;)
+	{
+		pid_t		r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+		{
+			snprintf(errbuf, errlen, "waitpid failed: %s", strerror(errno));
+			return false;
+		}
+		if (!terminated && (waited_ms >= limit_ms || *opts->stop))
+		{
+			kill(-pid, SIGTERM);
+			terminated = true;
+			waited_ms = limit_ms;
+		}
+		else if (terminated && waited_ms >= limit_ms + 1000)
+			kill(-pid, SIGKILL);
+		(void) poll(NULL, 0, 20);
+		waited_ms += 20;
+	}
+	if (terminated)
+	{
+		snprintf(errbuf, errlen, "command did not finish within %d s and was terminated",
+				 limit_ms / 1000);
+		return false;
+	}
+	return true;
+}
+
 /* Run the command with the payload on stdin; success means exit status 0. */
 static bool
 alerts_run_command(const alerts_options *opts, const char *payload_json,
@@ -226,6 +299,10 @@ alerts_run_command(const alerts_options *opts, const char *payload_json,
 	}
 	if (pid == 0)
 	{
+		/* our SIGPIPE is ignored; the command gets the default back */
+		signal(SIGPIPE, SIG_DFL);
+		/* its own process group, so a timeout ends everything it started */
+		setpgid(0, 0);
 		dup2(fds[0], STDIN_FILENO);
 		close(fds[0]);
 		close(fds[1]);
@@ -246,14 +323,8 @@ alerts_run_command(const alerts_options *opts, const char *payload_json,
 	}
 	close(fds[1]);
 	free(line);
-	while (waitpid(pid, &status, 0) < 0)
-	{
-		if (errno != EINTR)
-		{
-			snprintf(errbuf, errlen, "waitpid failed: %s", strerror(errno));
-			return false;
-		}
-	}
+	if (!alerts_wait_child(opts, pid, &status, errbuf, errlen))
+		return false;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return true;
 	if (WIFEXITED(status))
@@ -349,7 +420,6 @@ alerts_run(const alerts_options *opts)
 				continue;
 			}
 			opts->log("listening on %s", ALERTS_CHANNEL);
-			backoff = 1;
 		}
 
 		failed = alerts_deliver_pending(opts, db, &more);
@@ -362,6 +432,10 @@ alerts_run(const alerts_options *opts)
 				result = ALERTS_DATABASE;
 				break;
 			}
+			/* e.g. pg_release missing or no privilege: don't hammer the server */
+			opts->log("retrying in %d s", backoff);
+			alerts_sleep(opts, backoff);
+			backoff = backoff * 2 > opts->max_backoff_s ? opts->max_backoff_s : backoff * 2;
 			continue;
 		}
 		if (opts->once)

@@ -76,6 +76,49 @@ slack_message__not_an_object__is_refused(void **state)
 }
 
 static void
+slack_message__long_non_ascii_reason__stays_valid_utf8(void **state)
+{
+	char		err[256];
+	char	   *payload;
+	char	   *msg;
+	size_t		len = 0;
+	int			i;
+	json_t	   *root;
+	json_error_t jerr;
+
+	/* 600 x "é": far beyond the 1 kB text, cut mid-character by snprintf */
+	payload = malloc(64 + 600 * 2);
+	len += sprintf(payload, "{\"flag\": \"TASK-3\", \"action\": \"ramp_stopped\", \"reason\": \"");
+	for (i = 0; i < 600; i++)
+		len += sprintf(payload + len, "\xc3\xa9");
+	sprintf(payload + len, "\"}");
+	msg = alerts_slack_message(payload, err, sizeof(err));
+	assert_non_null(msg);
+	root = json_loads(msg, 0, &jerr);
+	assert_non_null(root);
+	assert_true(strlen(json_string_value(json_object_get(root, "text"))) < 1024);
+	json_decref(root);
+	free(msg);
+	free(payload);
+}
+
+static void
+deliver__command_hangs__is_terminated_after_timeout(void **state)
+{
+	char		err[256];
+	alerts_options opts;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.sink = ALERTS_SINK_EXEC;
+	opts.target = "sleep 30";
+	opts.timeout_s = 1;
+	opts.log = quiet_log;
+	opts.stop = &never_stop;
+	assert_false(alerts_deliver(&opts, rollback_payload, err, sizeof(err)));
+	assert_string_equal(err, "command did not finish within 1 s and was terminated");
+}
+
+static void
 deliver__command_reads_stdin__is_delivered(void **state)
 {
 	char		path[] = "/tmp/gk_alerts_XXXXXX";
@@ -146,6 +189,8 @@ main(void)
 		cmocka_unit_test(slack_message__rollback__states_flag_rate_and_threshold),
 		cmocka_unit_test(slack_message__other_action__uses_reason),
 		cmocka_unit_test(slack_message__not_an_object__is_refused),
+		cmocka_unit_test(slack_message__long_non_ascii_reason__stays_valid_utf8),
+		cmocka_unit_test(deliver__command_hangs__is_terminated_after_timeout),
 		cmocka_unit_test(deliver__command_reads_stdin__is_delivered),
 		cmocka_unit_test(deliver__command_fails__reports_exit_status),
 		cmocka_unit_test(deliver__webhook_unreachable__fails_without_the_url),
