@@ -46,6 +46,13 @@ SELECT flag_enable('TASK-123');
 SELECT pg_temp.app_sees('TASK-123', '1') AS app_read_only;
 SELECT dblink_exec('app', 'COMMIT');
 
+-- rows applied by logical replication (replica mode) invalidate caches too
+SET session_replication_role = replica;
+UPDATE release.flags SET enabled = false WHERE key = 'TASK-123';
+RESET session_replication_role;
+SELECT pg_temp.app_sees('TASK-123', '1') AS app_after_replica_mode_update;
+SELECT flag_enable('TASK-123');
+
 -- TRUNCATE fires the cache trigger too (CASCADE: guard policies refer to flags)
 SET client_min_messages = warning;
 TRUNCATE release.flags CASCADE;

@@ -1,5 +1,6 @@
 \echo Use "CREATE EXTENSION pg_release" to load this file. \quit
 
+
 /*
  * install/core.sql — the flag store, its management API and flag_enabled().
  *
@@ -126,6 +127,8 @@ COMMENT ON FUNCTION release.flag_cache_invalidate() IS 'trigger: invalidates the
 CREATE TRIGGER flags_cache_invalidate
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON release.flags
 	FOR EACH STATEMENT EXECUTE FUNCTION release.flag_cache_invalidate();
+-- also when rows arrive by logical replication (session_replication_role = replica)
+ALTER TABLE release.flags ENABLE ALWAYS TRIGGER flags_cache_invalidate;
 
 /*
  * Raise a clear error unless key is a valid flag key.
