@@ -1,6 +1,5 @@
 \echo Use "CREATE EXTENSION pg_release" to load this file. \quit
 
-
 /*
  * install/core.sql — the flag store, its management API and flag_enabled().
  *
