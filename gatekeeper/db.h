@@ -34,4 +34,37 @@ extern bool db_mark_alert(gk_db *db, long long id, const char *failure,
 						  char *errbuf, size_t errlen);
 extern void db_free_alerts(gk_alert *alerts, int n);
 
+/*
+ * `gatekeeper serve`: the tracker webhooks and the release board.
+ */
+
+/* A query result as text: cells[row * ncols + col], NULL for SQL NULL. */
+typedef struct gk_rows
+{
+	int			nrows;
+	int			ncols;
+	char	  **cells;
+} gk_rows;
+
+/* Why a statement failed: SQLSTATE and the server's message and detail. */
+typedef struct gk_db_error
+{
+	char		sqlstate[6];
+	char		message[512];
+} gk_db_error;
+
+extern gk_db *db_connect_as(const char *dsn, const char *user, const char *password,
+							const char *application_name, bool require_password,
+							char *errbuf, size_t errlen);
+extern bool db_ok(gk_db *db);
+extern const char *db_cell(const gk_rows *rows, int row, int col);
+extern void db_rows_free(gk_rows *rows);
+extern bool db_tracker_event(gk_db *db, const char *payload, char **key, gk_db_error *err);
+extern bool db_board_flags(gk_db *db, gk_rows *rows, gk_db_error *err);
+extern bool db_board_stats(gk_db *db, gk_rows *rows, gk_db_error *err);
+extern bool db_board_history(gk_db *db, int per_flag, gk_rows *rows, gk_db_error *err);
+extern bool db_enable_flags(gk_db *db, const char *keys_json, const char *note, gk_db_error *err);
+extern bool db_set_rollout(gk_db *db, const char *key, int percent, const char *note,
+						   gk_db_error *err);
+
 #endif							/* GATEKEEPER_DB_H */

@@ -23,6 +23,7 @@
 
 #include "alerts.h"
 #include "gatekeeper.h"
+#include "serve.h"
 
 static const char *progname = "gatekeeper";
 
@@ -38,11 +39,13 @@ typedef struct command
 static int	cmd_check(int argc, char **argv);
 static int	cmd_rules(int argc, char **argv);
 static int	cmd_alerts(int argc, char **argv);
+static int	cmd_serve(int argc, char **argv);
 
 static const command commands[] = {
 	{"check", cmd_check, "classify migration files as safe or risky"},
 	{"rules", cmd_rules, "list the rule catalogue"},
 	{"alerts", cmd_alerts, "deliver the guard's alerts to Slack or a command"},
+	{"serve", cmd_serve, "tracker webhooks and the release board over HTTP"},
 	{NULL, NULL, NULL}
 };
 
@@ -512,6 +515,193 @@ cmd_rules(int argc, char **argv)
 
 		printf("%-34s %-5s %s\n", r->id, r->severity == GK_SEV_RISKY ? "risky" : "note",
 			   r->summary);
+	}
+	return GK_EXIT_SAFE;
+}
+
+static void
+help_serve(void)
+{
+	printf("Usage:\n  %s serve [OPTIONS]\n\n", progname);
+	printf("Serve the tracker webhooks and the release board over HTTP (put a TLS\n"
+		   "reverse proxy in front of it; see docs/dashboard.md).\n\n");
+	printf("Options:\n"
+		   "  --listen ADDR              IPv4 or IPv6 address (default 127.0.0.1)\n"
+		   "  --port PORT                TCP port (default 8080)\n"
+		   "  --dsn DSN                  webhook connection, a member of release_tracker\n"
+		   "                             (default: PG* environment)\n"
+		   "  --board-dsn DSN            where board logins connect; user and password come\n"
+		   "                             from the browser (default: --dsn)\n"
+		   "  --no-board                 webhooks only\n"
+		   "  --jira-secret SECRET       enable POST /hooks/jira (or PG_RELEASE_JIRA_SECRET)\n"
+		   "  --trello-secret SECRET     enable POST /hooks/trello (or PG_RELEASE_TRELLO_SECRET)\n"
+		   "  --trello-callback-url URL  the callback URL registered with Trello (it signs it)\n"
+		   "  --origin ORIGIN            the board's public origin, e.g. https://release.example.com\n"
+		   "                             (default: http://<Host header>)\n"
+		   "  --max-body BYTES           larger requests get 413 (default 1048576)\n"
+		   "  --max-age SECONDS          refuse deliveries sent longer ago (default 86400, 0 = off)\n"
+		   "  --history N                audit entries shown per flag (default 5)\n"
+		   "  -h, --help                 show this help\n\n");
+	printf("Secrets given as options are visible in ps: prefer the environment variables.\n"
+		   "Exit codes: 0 stopped by SIGINT or SIGTERM, 3 usage or cannot listen,\n"
+		   "4 the webhook connection failed at start.\n");
+}
+
+/* Set by SIGINT/SIGTERM: gatekeeper serve stops listening and exits. */
+static volatile sig_atomic_t serve_stop = 0;
+
+static void
+serve_on_signal(int signo)
+{
+	serve_stop = 1;
+}
+
+/* A whole number in [min, max] for an option. */
+static bool
+parse_bounded(const char *arg, long min, long max, long *out)
+{
+	char	   *end;
+	long		v = strtol(arg, &end, 10);
+
+	if (end == arg || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * gatekeeper serve [options]
+ */
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"port", required_argument, NULL, 'p'},
+		{"dsn", required_argument, NULL, 'd'},
+		{"board-dsn", required_argument, NULL, 'B'},
+		{"no-board", no_argument, NULL, 'n'},
+		{"jira-secret", required_argument, NULL, 'j'},
+		{"trello-secret", required_argument, NULL, 't'},
+		{"trello-callback-url", required_argument, NULL, 'u'},
+		{"origin", required_argument, NULL, 'o'},
+		{"max-body", required_argument, NULL, 'm'},
+		{"max-age", required_argument, NULL, 'a'},
+		{"history", required_argument, NULL, 'H'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	serve_options so;
+	struct sigaction sa;
+	serve_status status;
+	char		errbuf[512];
+	long		v;
+	int			c;
+
+	memset(&so, 0, sizeof(so));
+	so.listen = "127.0.0.1";
+	so.port = 8080;
+	so.dsn = "";
+	so.board = true;
+	so.max_body = 1048576;
+	so.max_age_s = 86400;
+	so.history = 5;
+	so.jira_secret = getenv("PG_RELEASE_JIRA_SECRET");
+	so.trello_secret = getenv("PG_RELEASE_TRELLO_SECRET");
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'l':
+				so.listen = optarg;
+				break;
+			case 'p':
+				if (!parse_bounded(optarg, 1, 65535, &v))
+					return usage_error("invalid --port \"%s\" (expected 1 to 65535)", optarg);
+				so.port = (int) v;
+				break;
+			case 'd':
+				so.dsn = optarg;
+				break;
+			case 'B':
+				so.board_dsn = optarg;
+				break;
+			case 'n':
+				so.board = false;
+				break;
+			case 'j':
+				so.jira_secret = optarg;
+				break;
+			case 't':
+				so.trello_secret = optarg;
+				break;
+			case 'u':
+				so.trello_callback_url = optarg;
+				break;
+			case 'o':
+				so.origin = optarg;
+				break;
+			case 'm':
+				if (!parse_bounded(optarg, 1024, 64L * 1024 * 1024, &v))
+					return usage_error("invalid --max-body \"%s\" (expected 1024 to 67108864 bytes)", optarg);
+				so.max_body = (size_t) v;
+				break;
+			case 'a':
+				if (!parse_bounded(optarg, 0, 365L * 86400, &v))
+					return usage_error("invalid --max-age \"%s\" (expected seconds, 0 to 31536000)", optarg);
+				so.max_age_s = (int) v;
+				break;
+			case 'H':
+				if (!parse_bounded(optarg, 0, 100, &v))
+					return usage_error("invalid --history \"%s\" (expected 0 to 100)", optarg);
+				so.history = (int) v;
+				break;
+			case 'h':
+				help_serve();
+				return GK_EXIT_SAFE;
+			default:
+				if (optopt)
+					return usage_error("option -%s needs an argument", (char[]) {(char) optopt, '\0'});
+				return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (so.jira_secret != NULL && so.jira_secret[0] == '\0')
+		so.jira_secret = NULL;
+	if (so.trello_secret != NULL && so.trello_secret[0] == '\0')
+		so.trello_secret = NULL;
+	if (so.trello_secret != NULL && so.trello_callback_url == NULL)
+		return usage_error("%s", "the Trello webhook needs --trello-callback-url (Trello signs it)");
+	if (!so.board && so.jira_secret == NULL && so.trello_secret == NULL)
+		return usage_error("%s", "--no-board and no webhook secret: nothing to serve");
+	if (so.origin != NULL && strncmp(so.origin, "https://", 8) != 0 && strncmp(so.origin, "http://", 7) != 0)
+		return usage_error("%s", "--origin must start with http:// or https://");
+	if (so.board_dsn == NULL)
+		so.board_dsn = so.dsn;
+	so.log = alerts_log;
+	so.stop = &serve_stop;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = serve_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	status = serve_run(&so, errbuf, sizeof(errbuf));
+	if (status == SERVE_DATABASE)
+	{
+		fprintf(stderr, "%s: error: %s\n", progname, errbuf);
+		return GK_EXIT_DATABASE;
+	}
+	if (status == SERVE_LISTEN)
+	{
+		fprintf(stderr, "%s: error: %s\n", progname, errbuf);
+		return GK_EXIT_USAGE;
 	}
 	return GK_EXIT_SAFE;
 }
