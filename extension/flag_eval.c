@@ -253,18 +253,28 @@ eval_failed_constraint(const CompiledStrategy *s, const EvalContext *ctx)
 }
 
 /*
- * Evaluate one strategy against the context: its constraints (segments
- * included) AND the strategy itself.  key_missing is set when a rollout
- * had no id to hash.
+ * Evaluate one strategy against the context: the strategy itself AND its
+ * constraints (segments included).  Both are pure, so the order is ours:
+ * the strategy first, because it is cheap (a hash for a rollout) and a
+ * canary turns most callers away before any constraint runs.  key_missing
+ * is set when a rollout had no id to hash and the constraints held, so
+ * that it names the reason a caller was refused.
  */
 static inline bool
 eval_strategy(const CompiledStrategy *s, const EvalContext *ctx, bool *key_missing)
 {
+	bool		missing = false;
+
 	if (unlikely(s->unsupported))
 		return false;
-	if (unlikely(s->n_constraints > 0) && eval_failed_constraint(s, ctx) >= 0)
+	if (!eval_strategy_kind(s, ctx, &missing))
+	{
+		if (unlikely(missing) &&
+			(s->n_constraints == 0 || eval_failed_constraint(s, ctx) < 0))
+			*key_missing = true;
 		return false;
-	return eval_strategy_kind(s, ctx, key_missing);
+	}
+	return likely(s->n_constraints == 0) || eval_failed_constraint(s, ctx) < 0;
 }
 
 /*
