@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -506,4 +507,545 @@ db_set_rollout(gk_db *db, const char *key, int percent, const char *note, gk_db_
 	params[2] = note;
 	return db_exec_rows(db, "SELECT flag_set_rollout($1::text, $2::int, $3::text)",
 						3, params, NULL, err);
+}
+
+/* ------------------------------------------------------------------------
+ * gatekeeper apply, approve, reject, status: the migration ledger
+ * (release.migrations) and what apply needs from the catalog.  Ledger
+ * changes go through the extension's functions, never direct DML, so the
+ * server checks approvals and audits every change.
+ * ------------------------------------------------------------------------
+ */
+
+/* Fill err from a failed result (or the connection when res is NULL). */
+static void
+sql_error_set(gk_db *db, PGresult *res, const char *prefix, gk_sql_error *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+	size_t		n;
+
+	memset(err, 0, sizeof(*err));
+	if (state)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	if (primary == NULL)
+		primary = res ? PQresultErrorMessage(res) : NULL;
+	if (primary == NULL || primary[0] == '\0')
+		primary = PQerrorMessage(db->conn);
+	snprintf(err->message, sizeof(err->message), "%s%s%s%s%s%s", prefix ? prefix : "",
+			 primary ? primary : "unknown error",
+			 detail ? "\nDETAIL:  " : "", detail ? detail : "",
+			 hint ? "\nHINT:  " : "", hint ? hint : "");
+	n = strlen(err->message);
+	while (n > 0 && (err->message[n - 1] == '\n' || err->message[n - 1] == ' '))
+		err->message[--n] = '\0';
+	err->position = pos ? atoi(pos) : 0;
+	err->connection_lost = PQstatus(db->conn) != CONNECTION_OK;
+}
+
+/*
+ * Run one parameterised statement; the result when its status is want,
+ * else NULL with err filled (prefix names what was being done).
+ */
+static PGresult *
+sql_run(gk_db *db, const char *sql, int nparams, const char *const *params,
+		ExecStatusType want, const char *prefix, gk_sql_error *err)
+{
+	PGresult   *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	if (res != NULL && PQresultStatus(res) == want)
+		return res;
+	sql_error_set(db, res, prefix, err);
+	PQclear(res);
+	return NULL;
+}
+
+/* Connect with a fallback application_name (a DSN's own one wins). */
+gk_db *
+db_connect_app(const char *dsn, const char *application_name, char *errbuf, size_t errlen)
+{
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *vals[] = {dsn ? dsn : "", application_name, NULL};
+	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
+	gk_db	   *db;
+
+	if (conn == NULL)
+	{
+		db_set_error(errbuf, errlen, "out of memory connecting to the database", NULL);
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		db_set_error(errbuf, errlen, "could not connect to the database: ", PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+	{
+		PQfinish(conn);
+		db_set_error(errbuf, errlen, "out of memory", NULL);
+		return NULL;
+	}
+	db->conn = conn;
+	return db;
+}
+
+/*
+ * Where pg_release lives: 1 with its schema in schema, 0 when it is not
+ * installed, 2 when it is installed without the migration ledger (an older
+ * version), -1 on error.
+ */
+int
+db_release_schema(gk_db *db, char *schema, size_t len, gk_sql_error *err)
+{
+	PGresult   *res = sql_run(db,
+							  "SELECT n.nspname, pg_catalog.to_regclass('release.migrations') IS NOT NULL "
+							  "FROM pg_catalog.pg_extension e "
+							  "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+							  "WHERE e.extname = 'pg_release'",
+							  0, NULL, PGRES_TUPLES_OK, "looking for pg_release failed: ", err);
+	int			rc;
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		rc = 0;
+	else
+	{
+		snprintf(schema, len, "%s", PQgetvalue(res, 0, 0));
+		rc = strcmp(PQgetvalue(res, 0, 1), "t") == 0 ? 1 : 2;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Describe the session holding the apply lock into holder. */
+static void
+apply_lock_holder(gk_db *db, char *holder, size_t len)
+{
+	char		key[32];
+	const char *params[1];
+	PGresult   *res;
+	gk_sql_error ignored;
+
+	snprintf(key, sizeof(key), "%lld", GK_APPLY_LOCK_KEY);
+	params[0] = key;
+	res = sql_run(db,
+				  "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), "
+				  "       coalesce(a.client_addr::text, 'local'), "
+				  "       pg_catalog.to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
+				  "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+				  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+				  "  AND l.classid::bigint = ($1::bigint >> 32) "
+				  "  AND l.objid::bigint = ($1::bigint & 4294967295)",
+				  1, params, PGRES_TUPLES_OK, "", &ignored);
+	if (res != NULL && PQntuples(res) > 0)
+		snprintf(holder, len, "pid %s, application %s, client %s, connected since %s",
+				 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+				 PQgetvalue(res, 0, 3));
+	else
+		snprintf(holder, len, "a session that just finished");
+	PQclear(res);
+}
+
+/*
+ * Take the session-level advisory lock that makes apply one at a time per
+ * database, trying every 200 ms for up to wait_s seconds.  1: held (until
+ * the session ends), 0: another session holds it (described in holder),
+ * -1: error.
+ */
+int
+db_apply_lock(gk_db *db, int wait_s, char *holder, size_t holder_len, gk_sql_error *err)
+{
+	char		key[32];
+	const char *params[1];
+	struct timespec start;
+	struct timespec now;
+	struct timespec pause = {0, 200 * 1000 * 1000};
+
+	snprintf(key, sizeof(key), "%lld", GK_APPLY_LOCK_KEY);
+	params[0] = key;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;)
+	{
+		PGresult   *res = sql_run(db, "SELECT pg_catalog.pg_try_advisory_lock($1::bigint)",
+								  1, params, PGRES_TUPLES_OK, "taking the apply lock failed: ", err);
+		bool		got;
+
+		if (res == NULL)
+			return -1;
+		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (got)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= wait_s)
+		{
+			apply_lock_holder(db, holder, holder_len);
+			return 0;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* Run sql (one statement or several, simple protocol); false with err. */
+bool
+db_exec(gk_db *db, const char *sql, gk_sql_error *err)
+{
+	PGresult   *res = PQexec(db->conn, sql);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	bool		ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+
+	if (!ok)
+		sql_error_set(db, res, NULL, err);
+	PQclear(res);
+	/* a multi-statement string may leave further results; drain them */
+	while ((res = PQgetResult(db->conn)) != NULL)
+		PQclear(res);
+	return ok;
+}
+
+/* SET [LOCAL] lock_timeout and statement_timeout (numbers only: no user text). */
+bool
+db_set_timeouts(gk_db *db, bool local, long lock_timeout_ms, long statement_timeout_ms,
+				gk_sql_error *err)
+{
+	char		sql[160];
+
+	snprintf(sql, sizeof(sql), "SET %s lock_timeout = '%ldms'; SET %s statement_timeout = '%ldms'",
+			 local ? "LOCAL" : "SESSION", lock_timeout_ms,
+			 local ? "LOCAL" : "SESSION", statement_timeout_ms);
+	return db_exec(db, sql, err);
+}
+
+/* Every ledger row, by name; returns how many (*rows malloc'd) or -1. */
+int
+db_ledger_load(gk_db *db, gk_ledger_row **rows, gk_sql_error *err)
+{
+	PGresult   *res = sql_run(db,
+							  "SELECT name, checksum, status, coalesce(approved_checksum, ''), "
+							  "       coalesce(note, ''), coalesce(approved_by, rejected_by, ''), "
+							  "       statements_done "
+							  "FROM release.migrations ORDER BY name",
+							  0, NULL, PGRES_TUPLES_OK, "reading the migration ledger failed: ", err);
+	int			n;
+	int			i;
+
+	*rows = NULL;
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	*rows = calloc(n ? n : 1, sizeof(gk_ledger_row));
+	if (*rows == NULL)
+	{
+		PQclear(res);
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+	{
+		gk_ledger_row *r = &(*rows)[i];
+
+		r->name = strdup(PQgetvalue(res, i, 0));
+		if (r->name == NULL)
+		{
+			db_ledger_free(*rows, i);
+			*rows = NULL;
+			PQclear(res);
+			snprintf(err->message, sizeof(err->message), "out of memory");
+			return -1;
+		}
+		snprintf(r->checksum, sizeof(r->checksum), "%s", PQgetvalue(res, i, 1));
+		snprintf(r->status, sizeof(r->status), "%s", PQgetvalue(res, i, 2));
+		snprintf(r->approved_checksum, sizeof(r->approved_checksum), "%s", PQgetvalue(res, i, 3));
+		snprintf(r->note, sizeof(r->note), "%s", PQgetvalue(res, i, 4));
+		snprintf(r->decided_by, sizeof(r->decided_by), "%s", PQgetvalue(res, i, 5));
+		r->statements_done = atoi(PQgetvalue(res, i, 6));
+	}
+	PQclear(res);
+	return n;
+}
+
+void
+db_ledger_free(gk_ledger_row *rows, int n)
+{
+	int			i;
+
+	for (i = 0; rows != NULL && i < n; i++)
+		free(rows[i].name);
+	free(rows);
+}
+
+/* release.migration_request(): park a risky file; its status into status. */
+bool
+db_migration_request(gk_db *db, const char *name, const char *checksum, const char *verdict,
+					 const char *mode, const char *report, char *status, size_t status_len,
+					 gk_sql_error *err)
+{
+	const char *params[5] = {name, checksum, verdict, mode, report};
+	PGresult   *res = sql_run(db,
+							  "SELECT release.migration_request($1, $2, $3, $4, $5::jsonb)",
+							  5, params, PGRES_TUPLES_OK, "", err);
+
+	if (res == NULL)
+		return false;
+	snprintf(status, status_len, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
+/* release.migration_started(): statements already done, or -1. */
+int
+db_migration_started(gk_db *db, const char *name, const char *checksum, const char *verdict,
+					 const char *mode, const char *report, gk_sql_error *err)
+{
+	const char *params[5] = {name, checksum, verdict, mode, report};
+	PGresult   *res = sql_run(db,
+							  "SELECT release.migration_started($1, $2, $3, $4, $5::jsonb)",
+							  5, params, PGRES_TUPLES_OK, "", err);
+	int			done;
+
+	if (res == NULL)
+		return -1;
+	done = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return done;
+}
+
+bool
+db_migration_progress(gk_db *db, const char *name, const char *checksum, int done,
+					  gk_sql_error *err)
+{
+	char		buf[16];
+	const char *params[3] = {name, checksum, buf};
+	PGresult   *res;
+
+	snprintf(buf, sizeof(buf), "%d", done);
+	res = sql_run(db, "SELECT release.migration_progress($1, $2, $3::int)",
+				  3, params, PGRES_TUPLES_OK, "", err);
+	PQclear(res);
+	return res != NULL;
+}
+
+bool
+db_migration_applied(gk_db *db, const char *name, const char *checksum, const char *verdict,
+					 const char *mode, const char *report, gk_sql_error *err)
+{
+	const char *params[5] = {name, checksum, verdict, mode, report};
+	PGresult   *res = sql_run(db,
+							  "SELECT release.migration_applied($1, $2, $3, $4, $5::jsonb)",
+							  5, params, PGRES_TUPLES_OK, "", err);
+
+	PQclear(res);
+	return res != NULL;
+}
+
+bool
+db_migration_failed(gk_db *db, const char *name, const char *checksum, const char *verdict,
+					const char *mode, const char *report, const char *error, gk_sql_error *err)
+{
+	const char *params[6] = {name, checksum, verdict, mode, report, error};
+	PGresult   *res = sql_run(db,
+							  "SELECT release.migration_failed($1, $2, $3, $4, $5::jsonb, $6)",
+							  6, params, PGRES_TUPLES_OK, "", err);
+
+	PQclear(res);
+	return res != NULL;
+}
+
+/*
+ * migration_approve() or migration_reject() in pg_release's schema.  With
+ * checksum NULL the ledger's current checksum is used.  The checksum
+ * decided on is copied to used (65 bytes).
+ */
+bool
+db_migration_decide(gk_db *db, const char *schema, bool approve, const char *name,
+					const char *checksum, const char *note, char *used, gk_sql_error *err)
+{
+	char	   *ident = PQescapeIdentifier(db->conn, schema, strlen(schema));
+	char		sql[256];
+	const char *params[3];
+	PGresult   *res;
+
+	if (ident == NULL)
+	{
+		sql_error_set(db, NULL, "", err);
+		return false;
+	}
+	snprintf(sql, sizeof(sql), "SELECT %s.%s($1, $2, $3)", ident,
+			 approve ? "migration_approve" : "migration_reject");
+	PQfreemem(ident);
+	if (checksum == NULL)
+	{
+		params[0] = name;
+		res = sql_run(db, "SELECT checksum FROM release.migrations WHERE name = $1",
+					  1, params, PGRES_TUPLES_OK, "", err);
+		if (res == NULL)
+			return false;
+		if (PQntuples(res) == 0)
+		{
+			PQclear(res);
+			memset(err, 0, sizeof(*err));
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "42704");
+			snprintf(err->message, sizeof(err->message),
+					 "migration \"%s\" is not in the ledger", name);
+			return false;
+		}
+		snprintf(used, 65, "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	else
+		snprintf(used, 65, "%s", checksum);
+	params[0] = name;
+	params[1] = used;
+	params[2] = note;
+	res = sql_run(db, sql, 3, params, PGRES_TUPLES_OK, "", err);
+	PQclear(res);
+	return res != NULL;
+}
+
+/* One ledger row as JSON text (malloc'd), NULL when absent (err.message empty) or on error. */
+char *
+db_migration_row_json(gk_db *db, const char *name, gk_sql_error *err)
+{
+	const char *params[1] = {name};
+	PGresult   *res = sql_run(db,
+							  "SELECT pg_catalog.to_jsonb(m)::text FROM release.migrations m WHERE m.name = $1",
+							  1, params, PGRES_TUPLES_OK, "reading the migration ledger failed: ", err);
+	char	   *out = NULL;
+
+	if (res == NULL)
+		return NULL;
+	memset(err, 0, sizeof(*err));
+	if (PQntuples(res) > 0)
+		out = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+/* The whole ledger as a JSON array (malloc'd), without the reports. */
+char *
+db_migrations_json(gk_db *db, gk_sql_error *err)
+{
+	PGresult   *res = sql_run(db,
+							  "SELECT coalesce(pg_catalog.jsonb_agg((pg_catalog.to_jsonb(m) - 'report') "
+							  "         || pg_catalog.jsonb_build_object('risky_statements', "
+							  "              m.report #> '{files,0,statements_risky}') ORDER BY m.name), '[]')::text "
+							  "FROM release.migrations m",
+							  0, NULL, PGRES_TUPLES_OK, "reading the migration ledger failed: ", err);
+	char	   *out;
+
+	if (res == NULL)
+		return NULL;
+	out = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (out == NULL)
+		snprintf(err->message, sizeof(err->message), "out of memory");
+	return out;
+}
+
+/*
+ * Size of a relation by name (resolved with the session's search_path):
+ * 1 with *bytes, 0 when no such relation, -1 on error.  A name the server
+ * cannot even parse counts as existing and huge: no verdict is softened.
+ */
+int
+db_relation_size(gk_db *db, const char *relation, long long *bytes, gk_sql_error *err)
+{
+	const char *params[1] = {relation};
+	PGresult   *res = PQexecParams(db->conn,
+								   "SELECT pg_catalog.pg_total_relation_size(c.oid) "
+								   "FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+								   1, NULL, params, NULL, NULL, 0);
+	int			rc;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		if (res != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		{
+			PQclear(res);
+			*bytes = (long long) 1 << 62;
+			return 1;
+		}
+		sql_error_set(db, res, "reading the catalog failed: ", err);
+		PQclear(res);
+		return -1;
+	}
+	rc = PQntuples(res) > 0 ? 1 : 0;
+	if (rc == 1)
+		*bytes = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return rc;
+}
+
+/* Every invalid index of the database (schema-qualified names); count or -1. */
+int
+db_invalid_indexes(gk_db *db, gk_invalid_index **out, gk_sql_error *err)
+{
+	PGresult   *res = sql_run(db,
+							  "SELECT i.indexrelid::oid, pg_catalog.format('%I.%I', n.nspname, c.relname) "
+							  "FROM pg_catalog.pg_index i "
+							  "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							  "WHERE NOT i.indisvalid ORDER BY 1",
+							  0, NULL, PGRES_TUPLES_OK, "looking for invalid indexes failed: ", err);
+	int			n;
+	int			i;
+
+	*out = NULL;
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	*out = calloc(n ? n : 1, sizeof(gk_invalid_index));
+	if (*out == NULL)
+	{
+		PQclear(res);
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+	{
+		(*out)[i].oid = (unsigned int) strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		snprintf((*out)[i].name, sizeof((*out)[i].name), "%s", PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	return n;
+}
+
+/*
+ * State of index schema.name (schema NULL: found through the search_path):
+ * 1 valid, 0 invalid, 2 missing, -1 error.  When it exists its
+ * schema-qualified, quoted name is copied to qualified.
+ */
+int
+db_index_valid(gk_db *db, const char *schema, const char *name, char *qualified, size_t len,
+			   gk_sql_error *err)
+{
+	const char *params[2] = {schema, name};
+	PGresult   *res = sql_run(db,
+							  "SELECT i.indisvalid, pg_catalog.format('%I.%I', n.nspname, c.relname) "
+							  "FROM pg_catalog.pg_index i "
+							  "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							  "WHERE i.indexrelid = pg_catalog.to_regclass(CASE WHEN $1::text IS NULL "
+							  "  THEN pg_catalog.quote_ident($2) "
+							  "  ELSE pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2) END)",
+							  2, params, PGRES_TUPLES_OK, "looking up an index failed: ", err);
+	int			rc;
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		rc = 2;
+	else
+	{
+		rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1 : 0;
+		snprintf(qualified, len, "%s", PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return rc;
 }

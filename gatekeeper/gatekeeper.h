@@ -29,6 +29,9 @@
 #define GK_EXIT_PARSE		2
 #define GK_EXIT_USAGE		3
 #define GK_EXIT_DATABASE	4
+#define GK_EXIT_WAITING		5	/* apply: a risky file awaits approval (or was rejected) */
+#define GK_EXIT_FAILED		6	/* apply: a migration failed, was rolled back and recorded */
+#define GK_EXIT_DRIFT		7	/* apply: an applied migration changed; nothing ran */
 
 /* Error kinds; each maps onto one exit code */
 typedef enum gk_error_kind
@@ -111,6 +114,7 @@ typedef struct gk_file
 	int			stmts_cap;
 	size_t	   *line_starts;	/* byte offset of each line, built on demand */
 	int			nlines;
+	size_t		top_base;		/* offset of the chunk being parsed */
 } gk_file;
 
 /* Rule catalogue entry */

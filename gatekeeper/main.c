@@ -7,7 +7,8 @@
  * This is the only file of the gatekeeper that prints or exits.  Library
  * modules report problems through gk_error; here they become messages on
  * stderr and one of the documented exit codes:
- *   0 all safe, 1 risky found, 2 unparsable SQL, 3 usage, 4 database.
+ *   0 all safe, 1 risky found, 2 unparsable SQL, 3 usage, 4 database;
+ *   apply adds 5 awaiting approval, 6 migration failed, 7 drift.
  * Later subcommands (apply, approve, status, alerts, serve) plug into the
  * command table below.
  *
@@ -22,6 +23,8 @@
 #include <time.h>
 
 #include "alerts.h"
+#include "apply.h"
+#include "db.h"
 #include "gatekeeper.h"
 #include "serve.h"
 
@@ -39,12 +42,19 @@ typedef struct command
 static int	cmd_check(int argc, char **argv);
 static int	cmd_rules(int argc, char **argv);
 static int	cmd_alerts(int argc, char **argv);
+static int	cmd_apply(int argc, char **argv);
+static int	cmd_decide(int argc, char **argv);
+static int	cmd_status(int argc, char **argv);
 static int	cmd_serve(int argc, char **argv);
 
 static const command commands[] = {
 	{"check", cmd_check, "classify migration files as safe or risky"},
 	{"rules", cmd_rules, "list the rule catalogue"},
 	{"alerts", cmd_alerts, "deliver the guard's alerts to Slack or a command"},
+	{"apply", cmd_apply, "apply pending migrations; risky ones wait for approval"},
+	{"approve", cmd_decide, "approve a risky migration (DBA)"},
+	{"reject", cmd_decide, "reject a risky migration (DBA)"},
+	{"status", cmd_status, "show the migration ledger"},
 	{"serve", cmd_serve, "tracker webhooks and the release board over HTTP"},
 	{NULL, NULL, NULL}
 };
@@ -78,7 +88,10 @@ help_main(void)
 		   "  1  at least one risky statement\n"
 		   "  2  unparsable SQL (reported as file:line:col: message)\n"
 		   "  3  usage error (bad option, unreadable path, bad directive)\n"
-		   "  4  database error\n");
+		   "  4  database error\n"
+		   "  5  apply: a risky migration awaits approval (or was rejected)\n"
+		   "  6  apply: a migration failed (rolled back, recorded failed)\n"
+		   "  7  apply: an applied migration changed (drift); nothing ran\n");
 	printf("\nDocumentation: docs/gatekeeper.md\n");
 }
 
@@ -704,6 +717,484 @@ cmd_serve(int argc, char **argv)
 		return GK_EXIT_USAGE;
 	}
 	return GK_EXIT_SAFE;
+}
+
+/* ----------------------------------------------------------------
+ * gatekeeper apply, approve, reject, status (the migration ledger)
+ * ----------------------------------------------------------------
+ */
+
+static void
+help_apply(void)
+{
+	printf("Apply pending migrations: safe ones now, risky ones after a DBA approved them.\n\n");
+	printf("Usage:\n  %s apply --dsn DSN [OPTIONS] PATH...\n\n", progname);
+	printf("Files are taken in lexical order.  A safe file runs in one transaction (or\n"
+		   "statement by statement for a file of CONCURRENTLY statements) and is recorded\n"
+		   "in pg_release's ledger (release.migrations) in that same transaction.  The first\n"
+		   "risky file without an approval for its exact content is recorded as awaiting\n"
+		   "approval and apply stops there.  One apply at a time per database.\n\n");
+	printf("Options:\n"
+		   "  -d, --dsn=DSN                libpq connection string (default: PG* environment)\n"
+		   "  -n, --dry-run                classify and compare with the ledger; change nothing\n"
+		   "      --lock-timeout=TIME      lock_timeout for every migration (default 5s)\n"
+		   "      --statement-timeout=TIME statement_timeout for every migration (default 30min,\n"
+		   "                               0 = none)\n"
+		   "      --wait=SECONDS           wait this long for another apply to finish (default 0)\n"
+		   "      --small-table=SIZE       tables below SIZE (default 10MB, 0 = off) are not risky\n"
+		   "                               for locking rules, lock_timeout being set\n"
+		   "  -f, --format=FORMAT          text (default) or json (progress then goes to stderr)\n"
+		   "      --pg-version=VERSION     --allow=RULE  --max-lock-timeout=TIME  as for check\n"
+		   "  -h, --help                   show this help and exit\n\n");
+	printf("Exit codes: 0 all applied, 2 unparsable SQL, 3 usage, 4 database (cannot connect,\n"
+		   "pg_release missing, another apply running), 5 a risky file awaits approval (or\n"
+		   "was rejected), 6 a migration failed (rolled back, recorded failed), 7 drift (an\n"
+		   "applied migration changed; nothing ran).\n");
+}
+
+/* Progress of apply: stdout for text, stderr when stdout carries JSON */
+static void
+apply_progress(void *ctx, const char *line)
+{
+	FILE	   *out = ctx ? (FILE *) ctx : stdout;
+
+	fprintf(out, "%s\n", line);
+	fflush(out);
+}
+
+/* Parse a duration option ("5s", "2000ms", "0") into ms */
+static bool
+parse_timeout_opt(const char *arg, long *ms, bool zero_ok)
+{
+	if (!gk_parse_duration_ms(arg, ms))
+		return false;
+	return zero_ok ? *ms >= 0 : *ms > 0;
+}
+
+/*
+ * gatekeeper apply --dsn DSN [options] PATH...
+ */
+static int
+cmd_apply(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"dsn", required_argument, NULL, 'd'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"lock-timeout", required_argument, NULL, 'L'},
+		{"statement-timeout", required_argument, NULL, 'S'},
+		{"wait", required_argument, NULL, 'w'},
+		{"small-table", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'f'},
+		{"pg-version", required_argument, NULL, 'p'},
+		{"allow", required_argument, NULL, 'a'},
+		{"max-lock-timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	gk_apply_options ao;
+	gk_apply_result res;
+	const char **allow = NULL;
+	int			allow_cap = 0;
+	bool		json = false;
+	char	   *end;
+	long		v;
+	int			c;
+	int			rc;
+
+	gk_apply_options_init(&ao);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+d:nf:a:h", long_opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				ao.dsn = optarg;
+				break;
+			case 'n':
+				ao.dry_run = true;
+				break;
+			case 'L':
+				if (!parse_timeout_opt(optarg, &ao.lock_timeout_ms, false))
+				{
+					free(allow);
+					return usage_error("invalid --lock-timeout \"%s\" (expected e.g. 5s or 2000ms, not 0)", optarg);
+				}
+				break;
+			case 'S':
+				if (!parse_timeout_opt(optarg, &ao.statement_timeout_ms, true))
+				{
+					free(allow);
+					return usage_error("invalid --statement-timeout \"%s\" (expected e.g. 30min, 60s or 0)", optarg);
+				}
+				break;
+			case 'w':
+				v = strtol(optarg, &end, 10);
+				if (end == optarg || *end != '\0' || v < 0 || v > 86400)
+				{
+					free(allow);
+					return usage_error("invalid --wait \"%s\" (expected seconds, 0 to 86400)", optarg);
+				}
+				ao.wait_s = (int) v;
+				break;
+			case 's':
+				if (!gk_parse_size_bytes(optarg, &ao.small_table_bytes))
+				{
+					free(allow);
+					return usage_error("invalid --small-table \"%s\" (expected e.g. 10MB, 512kB or 0)", optarg);
+				}
+				break;
+			case 'f':
+				if (strcmp(optarg, "json") == 0)
+					json = true;
+				else if (strcmp(optarg, "text") != 0)
+				{
+					free(allow);
+					return usage_error("unknown format \"%s\" (expected text or json)", optarg);
+				}
+				break;
+			case 'p':
+				if (!parse_pg_version(optarg, &ao.check.pg_version))
+				{
+					free(allow);
+					return usage_error("invalid --pg-version \"%s\" (expected e.g. 15 or 15.4)", optarg);
+				}
+				break;
+			case 'a':
+				if ((rc = add_allows(&ao.check, &allow, &allow_cap, optarg)) != 0)
+				{
+					free(allow);
+					return rc;
+				}
+				break;
+			case 't':
+				if (!parse_timeout_opt(optarg, &ao.check.max_lock_timeout_ms, false))
+				{
+					free(allow);
+					return usage_error("invalid --max-lock-timeout \"%s\" (expected e.g. 5s or 2000ms)", optarg);
+				}
+				break;
+			case 'h':
+				help_apply();
+				free(allow);
+				return GK_EXIT_SAFE;
+			default:
+				free(allow);
+				if (optopt)
+					return usage_error("option -%s needs an argument", (char[]) {(char) optopt, '\0'});
+				return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+	{
+		free(allow);
+		return usage_error("%s", "apply needs at least one PATH");
+	}
+	ao.progress = apply_progress;
+	ao.progress_ctx = json ? stderr : NULL;
+
+	rc = gk_apply_run(&ao, argv + optind, argc - optind, &res);
+	if (json)
+	{
+		json_t	   *root = json_object();
+		char	   *text;
+
+		json_object_set_new(root, "tool", json_string("gatekeeper"));
+		json_object_set_new(root, "command", json_string("apply"));
+		json_object_set_new(root, "dry_run", json_boolean(ao.dry_run));
+		json_object_set_new(root, "exit_code", json_integer(rc));
+		json_object_set_new(root, "message", json_string(res.message));
+		json_object_set_new(root, "applied", json_integer(res.applied));
+		json_object_set_new(root, "already_applied", json_integer(res.skipped));
+		json_object_set_new(root, "files", json_incref(res.files));
+		text = json_dumps(root, JSON_INDENT(2));
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		json_decref(root);
+	}
+	else if (rc == GK_EXIT_SAFE)
+		printf("%s: %s%d applied, %d already applied\n", progname,
+			   ao.dry_run ? "dry run: would have " : "", res.applied, res.skipped);
+	if (rc == GK_EXIT_WAITING)
+		fprintf(stderr, "%s: %s\n", progname, res.message);
+	else if (rc != GK_EXIT_SAFE)
+		fprintf(stderr, "%s: error: %s\n", progname, res.message);
+	gk_apply_result_free(&res);
+	free(allow);
+	if (fflush(stdout) != 0)
+		return GK_EXIT_USAGE;
+	return rc;
+}
+
+static void
+help_decide(const char *cmd)
+{
+	bool		approve = strcmp(cmd, "approve") == 0;
+
+	printf("%s a migration waiting in pg_release's ledger (role migration_approver).\n\n",
+		   approve ? "Approve" : "Reject");
+	printf("Usage:\n  %s %s --dsn DSN [--checksum SHA256] [--note TEXT] NAME\n\n", progname, cmd);
+	printf("NAME is the migration's file name as shown by \"gatekeeper status\".  The %s\n"
+		   "binds to the file's checksum: pass --checksum with the checksum of the report\n"
+		   "you reviewed (without it, the ledger's current checksum is used and printed).\n\n",
+		   approve ? "approval" : "decision");
+	printf("Options:\n"
+		   "  -d, --dsn=DSN        libpq connection string (default: PG* environment)\n"
+		   "  -c, --checksum=HEX   the SHA-256 of the file you reviewed (64 hex digits)\n"
+		   "  -m, --note=TEXT      the reason, kept in the ledger and the audit log\n"
+		   "  -h, --help           show this help and exit\n\n");
+	printf("Exit codes: 0 done, 3 usage, 4 database (including a refusal by the server,\n"
+		   "e.g. a checksum that is not the ledger's).\n");
+}
+
+/*
+ * gatekeeper approve|reject --dsn DSN [--checksum HEX] [--note TEXT] NAME
+ */
+static int
+cmd_decide(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"dsn", required_argument, NULL, 'd'},
+		{"checksum", required_argument, NULL, 'c'},
+		{"note", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	bool		approve = strcmp(argv[0], "approve") == 0;
+	const char *dsn = "";
+	const char *checksum = NULL;
+	const char *note = NULL;
+	char		errbuf[1024];
+	char		schema[128];
+	char		used[GK_SHA256_HEX_LEN + 1];
+	gk_sql_error e;
+	gk_db	   *db;
+	int			c;
+	int			found;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+d:c:m:h", long_opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				dsn = optarg;
+				break;
+			case 'c':
+				checksum = optarg;
+				break;
+			case 'm':
+				note = optarg;
+				break;
+			case 'h':
+				help_decide(argv[0]);
+				return GK_EXIT_SAFE;
+			default:
+				if (optopt)
+					return usage_error("option -%s needs an argument", (char[]) {(char) optopt, '\0'});
+				return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s needs the NAME of a migration", argv[0]);
+	if (optind + 1 < argc)
+		return usage_error("unexpected argument \"%s\" (one NAME at a time)", argv[optind + 1]);
+	if (checksum != NULL && (strlen(checksum) != GK_SHA256_HEX_LEN ||
+							 strspn(checksum, "0123456789abcdef") != GK_SHA256_HEX_LEN))
+		return usage_error("invalid --checksum \"%s\" (expected 64 lower-case hex digits)", checksum);
+
+	db = db_connect_app(dsn, approve ? "gatekeeper approve" : "gatekeeper reject", errbuf, sizeof(errbuf));
+	if (db == NULL)
+	{
+		fprintf(stderr, "%s: error: %s\n", progname, errbuf);
+		return GK_EXIT_DATABASE;
+	}
+	found = db_release_schema(db, schema, sizeof(schema), &e);
+	if (found != 1)
+	{
+		fprintf(stderr, "%s: error: %s\n", progname,
+				found < 0 ? e.message : "pg_release (with its migration ledger) is not installed in this database");
+		db_close(db);
+		return GK_EXIT_DATABASE;
+	}
+	if (!db_migration_decide(db, schema, approve, argv[optind], checksum, note, used, &e))
+	{
+		fprintf(stderr, "%s: error: %s%s%s\n", progname, e.sqlstate[0] ? e.sqlstate : "",
+				e.sqlstate[0] ? ": " : "", e.message);
+		db_close(db);
+		return GK_EXIT_DATABASE;
+	}
+	printf("%s %s (checksum %s)%s\n", approve ? "approved" : "rejected", argv[optind], used,
+		   approve ? "; the next gatekeeper apply runs it" : "");
+	db_close(db);
+	return GK_EXIT_SAFE;
+}
+
+static void
+help_status(void)
+{
+	printf("Show pg_release's migration ledger: applied, waiting, approved, failed, rejected.\n\n");
+	printf("Usage:\n  %s status --dsn DSN [--format text|json]\n\n", progname);
+	printf("Options:\n"
+		   "  -d, --dsn=DSN        libpq connection string (default: PG* environment)\n"
+		   "  -f, --format=FORMAT  text (default) or json\n"
+		   "  -h, --help           show this help and exit\n\n");
+	printf("Exit codes: 0 shown, 3 usage, 4 database.\n");
+}
+
+/*
+ * gatekeeper status --dsn DSN [--format text|json]
+ */
+static int
+cmd_status(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"dsn", required_argument, NULL, 'd'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	static const char *const states[] = {
+		"applied", "awaiting_approval", "approved", "applying", "failed", "rejected", NULL
+	};
+	const char *dsn = "";
+	bool		json = false;
+	char		errbuf[1024];
+	char		schema[128];
+	gk_sql_error e;
+	gk_db	   *db;
+	char	   *text;
+	json_t	   *rows;
+	json_t	   *summary;
+	size_t		i;
+	int			c;
+	int			s;
+	int			found;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+d:f:h", long_opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				dsn = optarg;
+				break;
+			case 'f':
+				if (strcmp(optarg, "json") == 0)
+					json = true;
+				else if (strcmp(optarg, "text") != 0)
+					return usage_error("unknown format \"%s\" (expected text or json)", optarg);
+				break;
+			case 'h':
+				help_status();
+				return GK_EXIT_SAFE;
+			default:
+				if (optopt)
+					return usage_error("option -%s needs an argument", (char[]) {(char) optopt, '\0'});
+				return usage_error("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+
+	db = db_connect_app(dsn, "gatekeeper status", errbuf, sizeof(errbuf));
+	if (db == NULL)
+	{
+		fprintf(stderr, "%s: error: %s\n", progname, errbuf);
+		return GK_EXIT_DATABASE;
+	}
+	found = db_release_schema(db, schema, sizeof(schema), &e);
+	text = found == 1 ? db_migrations_json(db, &e) : NULL;
+	db_close(db);
+	if (text == NULL)
+	{
+		fprintf(stderr, "%s: error: %s\n", progname,
+				found == 1 || found < 0 ? e.message :
+				"pg_release (with its migration ledger) is not installed in this database");
+		return GK_EXIT_DATABASE;
+	}
+	rows = json_loads(text, 0, NULL);
+	free(text);
+	if (rows == NULL || !json_is_array(rows))
+	{
+		fprintf(stderr, "%s: error: unreadable ledger\n", progname);
+		json_decref(rows);
+		return GK_EXIT_DATABASE;
+	}
+	summary = json_object();
+	for (s = 0; states[s] != NULL; s++)
+	{
+		int			n = 0;
+
+		for (i = 0; i < json_array_size(rows); i++)
+			if (strcmp(json_string_value(json_object_get(json_array_get(rows, i), "status")) ?
+					   json_string_value(json_object_get(json_array_get(rows, i), "status")) : "",
+					   states[s]) == 0)
+				n++;
+		json_object_set_new(summary, states[s], json_integer(n));
+	}
+	if (json)
+	{
+		json_t	   *root = json_object();
+		char	   *out;
+
+		json_object_set_new(root, "migrations", json_incref(rows));
+		json_object_set_new(root, "summary", json_incref(summary));
+		out = json_dumps(root, JSON_INDENT(2));
+		if (out)
+			printf("%s\n", out);
+		free(out);
+		json_decref(root);
+	}
+	else
+	{
+		printf("%-40s %-18s %-6s %-12s %s\n", "migration", "status", "risk", "checksum", "by / note / error");
+		for (i = 0; i < json_array_size(rows); i++)
+		{
+			json_t	   *r = json_array_get(rows, i);
+			const char *st = json_string_value(json_object_get(r, "status"));
+			const char *who = NULL;
+			const char *why = json_string_value(json_object_get(r, "note"));
+			const char *error = json_string_value(json_object_get(r, "error"));
+			const char *sum = json_string_value(json_object_get(r, "checksum"));
+			char		extra[512];
+
+			st = st ? st : "?";
+			if (strcmp(st, "applied") == 0)
+				who = json_string_value(json_object_get(r, "applied_by"));
+			else if (strcmp(st, "approved") == 0)
+				who = json_string_value(json_object_get(r, "approved_by"));
+			else if (strcmp(st, "rejected") == 0)
+				who = json_string_value(json_object_get(r, "rejected_by"));
+			else
+				who = json_string_value(json_object_get(r, "requested_by"));
+			snprintf(extra, sizeof(extra), "%s%s%s", who ? who : "", why ? ": " : "", why ? why : "");
+			if (strcmp(st, "failed") == 0 && error)
+			{
+				size_t		n = strcspn(error, "\n");
+
+				snprintf(extra, sizeof(extra), "%.*s", (int) (n < 400 ? n : 400), error);
+			}
+			else if (strcmp(st, "applying") == 0)
+				snprintf(extra, sizeof(extra), "%lld statements done",
+						 (long long) json_integer_value(json_object_get(r, "statements_done")));
+			printf("%-40s %-18s %-6s %.12s %s\n",
+				   json_string_value(json_object_get(r, "name")), st,
+				   json_string_value(json_object_get(r, "verdict")) ?
+				   json_string_value(json_object_get(r, "verdict")) : "", sum ? sum : "", extra);
+		}
+		printf("\n");
+		for (s = 0; states[s] != NULL; s++)
+			printf("%s%s %lld", s ? ", " : "", states[s],
+				   (long long) json_integer_value(json_object_get(summary, states[s])));
+		printf("\n");
+	}
+	json_decref(summary);
+	json_decref(rows);
+	return fflush(stdout) == 0 ? GK_EXIT_SAFE : GK_EXIT_USAGE;
 }
 
 /* Global options, then dispatch to the subcommand */
