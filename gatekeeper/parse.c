@@ -23,6 +23,11 @@
 /* How deep DO blocks may nest inside EXECUTE strings before we give up */
 #define GK_MAX_DO_DEPTH 4
 
+/* Files larger than this are parsed in chunks of about this size */
+#ifndef GK_CHUNK_BYTES
+#define GK_CHUNK_BYTES ((size_t) 64 * 1024)
+#endif
+
 /* Largest string we build when resolving a dynamic EXECUTE */
 #define GK_MAX_DYNAMIC_SQL (1024 * 1024)
 
@@ -708,8 +713,8 @@ parse_do_body(gk_file *file, PgQuery__DoStmt *d, int parent, int depth,
 	if (body == NULL)
 		return 0;
 
-	if (depth == 0 && body_loc >= 0 && (size_t) body_loc < file->source_len)
-		file_linecol(file, body_loc, &body_line, &body_col);
+	if (depth == 0 && body_loc >= 0 && file->top_base + body_loc < file->source_len)
+		file_linecol(file, file->top_base + body_loc, &body_line, &body_col);
 	else
 	{
 		body_line = file->stmts[parent].line;
@@ -795,7 +800,6 @@ parse_sql_into(gk_file *file, const char *sql, int base_line,
 {
 	PgQueryProtobufParseResult pr;
 	PgQuery__ParseResult *tree;
-	linecol_cursor cur = {file->source, 0, 1, 1};
 	size_t		sql_len = strlen(sql);
 	size_t		i;
 
@@ -812,8 +816,8 @@ parse_sql_into(gk_file *file, const char *sql, int base_line,
 			return 0;
 		}
 		if (origin == GK_ORIGIN_TOP)
-			gk_offset_to_linecol(sql, cursorpos_to_offset(sql, pr.error->cursorpos),
-								 &line, &col);
+			file_linecol(file, file->top_base + cursorpos_to_offset(sql, pr.error->cursorpos),
+						 &line, &col);
 		else
 		{
 			line = base_line;
@@ -858,10 +862,8 @@ parse_sql_into(gk_file *file, const char *sql, int base_line,
 		st->parent = parent;
 		if (origin == GK_ORIGIN_TOP)
 		{
-			cursor_seek(&cur, start);
-			st->line = cur.line;
-			st->col = cur.col;
-			st->offset = start;
+			st->offset = file->top_base + start;
+			file_linecol(file, st->offset, &st->line, &st->col);
 		}
 		else
 		{
@@ -884,6 +886,86 @@ parse_sql_into(gk_file *file, const char *sql, int base_line,
 nomem:
 	set_error(err, GK_ERR_NOMEM, file->path, 0, 0, "out of memory");
 	return -1;
+}
+
+/*
+ * Forget the statements and trees parsed so far (before a retry).
+ */
+static void
+reset_parsed(gk_file *file)
+{
+	int			i;
+
+	for (i = 0; i < file->nstmts; i++)
+		free((char *) file->stmts[i].text);
+	file->nstmts = 0;
+	for (i = 0; i < file->ntrees; i++)
+		pg_query__parse_result__free_unpacked(file->trees[i], NULL);
+	file->ntrees = 0;
+	file->top_base = 0;
+}
+
+/*
+ * Parse a large file in chunks of whole statements, so that libpg_query's
+ * working memory stays proportional to a chunk rather than to the file.
+ * Boundaries come from the scanner; should one fall inside a statement
+ * the scanner cannot delimit (a BEGIN ATOMIC body), the chunk fails to
+ * parse and the file is parsed again in one piece, which also gives the
+ * exact error for a genuinely broken file.
+ */
+static int
+parse_top_chunked(gk_file *file, gk_error *err)
+{
+	PgQuerySplitResult sr = pg_query_split_with_scanner(file->source);
+	int			first = 0;
+	int			rc = 0;
+
+	if (sr.error != NULL || sr.n_stmts < 2)
+	{
+		pg_query_free_split_result(sr);
+		file->top_base = 0;
+		return parse_sql_into(file, file->source, 1, GK_ORIGIN_TOP, -1, 0, false, err);
+	}
+	while (first < sr.n_stmts && rc == 0)
+	{
+		size_t		start = sr.stmts[first]->stmt_location;
+		int			next = first + 1;
+		size_t		end;
+		char	   *chunk;
+
+		while (next < sr.n_stmts &&
+			   (size_t) sr.stmts[next]->stmt_location - start < GK_CHUNK_BYTES)
+			next++;
+		end = next < sr.n_stmts ? (size_t) sr.stmts[next]->stmt_location : file->source_len;
+		if (start > end || end > file->source_len)
+		{
+			rc = -1;
+			err->kind = GK_ERR_PARSE;
+			break;
+		}
+		chunk = malloc(end - start + 1);
+		if (chunk == NULL)
+		{
+			set_error(err, GK_ERR_NOMEM, file->path, 0, 0, "out of memory");
+			pg_query_free_split_result(sr);
+			return -1;
+		}
+		memcpy(chunk, file->source + start, end - start);
+		chunk[end - start] = '\0';
+		file->top_base = start;
+		rc = parse_sql_into(file, chunk, 1, GK_ORIGIN_TOP, -1, 0, false, err);
+		free(chunk);
+		first = next;
+	}
+	pg_query_free_split_result(sr);
+	file->top_base = 0;
+	if (rc != 0 && err->kind == GK_ERR_PARSE)
+	{
+		reset_parsed(file);
+		memset(err, 0, sizeof(*err));
+		return parse_sql_into(file, file->source, 1, GK_ORIGIN_TOP, -1, 0, false, err);
+	}
+	return rc;
 }
 
 /*
@@ -1124,7 +1206,8 @@ gk_parse_source(const char *path, const char *source, size_t len,
 		out->source_len = down - out->source;
 	}
 
-	if (parse_sql_into(out, out->source, 1, GK_ORIGIN_TOP, -1, 0, false, err) != 0 ||
+	if ((out->source_len > GK_CHUNK_BYTES ? parse_top_chunked(out, err) :
+		 parse_sql_into(out, out->source, 1, GK_ORIGIN_TOP, -1, 0, false, err)) != 0 ||
 		parse_directives(out, err) != 0)
 	{
 		gk_file_free(out);

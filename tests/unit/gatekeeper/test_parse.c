@@ -6,6 +6,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdlib.h>
+
 #include "gk_test.h"
 
 static int
@@ -299,6 +301,55 @@ linecol__offsets__lines_and_columns(void **state)
 	assert_int_equal(col, 1);
 }
 
+static void
+parse__large_file_in_chunks__same_positions(void **state)
+{
+	gk_file		f;
+	gk_error	e;
+	char	   *sql;
+	size_t		len = 0;
+	int			i;
+
+	sql = malloc(200000);
+	assert_non_null(sql);
+	for (i = 0; i < 8000; i++)
+		len += sprintf(sql + len, "SELECT %d;\n", 1000 + i);
+	len += sprintf(sql + len, "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC SELECT 1; SELECT 2; END;\n");
+	len += sprintf(sql + len, "DO $$\nBEGIN\n  DROP TABLE legacy;\nEND $$;\n");
+	assert_true(len > 100000);
+	assert_int_equal(gk_parse_source("big.sql", sql, len, &f, &e), 0);
+	assert_int_equal(f.nstmts, 8003);
+	assert_int_equal(f.stmts[7999].line, 8000);
+	assert_int_equal(f.stmts[8000].line, 8001);
+	assert_int_equal(f.stmts[8000].node->node_case, PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT);
+	assert_int_equal(f.stmts[8001].line, 8003);
+	assert_int_equal(f.stmts[8002].line, 8005);
+	assert_int_equal(f.stmts[8002].origin, GK_ORIGIN_DO);
+	gk_file_free(&f);
+	free(sql);
+}
+
+static void
+parse__large_file_syntax_error__exact_position(void **state)
+{
+	gk_file		f;
+	gk_error	e;
+	char	   *sql;
+	size_t		len = 0;
+	int			i;
+
+	sql = malloc(200000);
+	assert_non_null(sql);
+	for (i = 0; i < 8000; i++)
+		len += sprintf(sql + len, "SELECT %d;\n", 1000 + i);
+	len += sprintf(sql + len, "SELECT (1;\n");
+	assert_int_equal(gk_parse_source("big.sql", sql, len, &f, &e), -1);
+	assert_int_equal(e.kind, GK_ERR_PARSE);
+	assert_int_equal(e.line, 8001);
+	assert_int_equal(e.col, 10);
+	free(sql);
+}
+
 int
 main(void)
 {
@@ -325,6 +376,8 @@ main(void)
 		cmocka_unit_test(parse__dbmate_down_section__ignored),
 		cmocka_unit_test(parse__missing_file__usage_error),
 		cmocka_unit_test(linecol__offsets__lines_and_columns),
+		cmocka_unit_test(parse__large_file_in_chunks__same_positions),
+		cmocka_unit_test(parse__large_file_syntax_error__exact_position),
 	};
 
 	return cmocka_run_group_tests_name("gatekeeper parse", tests, NULL, NULL);
