@@ -446,15 +446,17 @@ db_board_flags(gk_db *db, gk_rows *rows, gk_db_error *err)
 
 /*
  * Guard state and error rate per flag (flag_stats, guard part): key,
- * guard_state, error rate (current window, else last window) in percent,
- * requests, errors.  Fails when the counters are not available.
+ * guard_state, error rate in percent (of the current window, else of the
+ * last one, else since the counters started), requests, errors.  Fails when
+ * the counters are not available (pg_release not preloaded).
  */
 bool
 db_board_stats(gk_db *db, gk_rows *rows, gk_db_error *err)
 {
 	return db_exec_rows(db,
 						"SELECT key, guard_state, "
-						"       to_char(100 * coalesce(window_error_rate, last_error_rate), 'FM990.0'), "
+						"       to_char(100 * coalesce(window_error_rate, last_error_rate, "
+						"                                  errors::float8 / nullif(requests, 0)), 'FM990.0'), "
 						"       requests::text, errors::text "
 						"FROM flag_stats",
 						0, NULL, rows, err);

@@ -16,6 +16,13 @@ trap 'rm -rf "$scratch"' EXIT
 cp -r "$src/tests/t" "$scratch/t"
 # the CLI, copied where postgres can run it (the checkout may be private)
 cp "$src/gatekeeper/gatekeeper" "$scratch/gatekeeper"
+# tracker payloads (005_serve.pl), and the browser test with its npm
+# dependencies (playwright-core, from the lockfile; Chromium is Debian's)
+cp -r "$src/tests/fixtures" "$scratch/fixtures"
+if [ ! -d "$src/tests/e2e/node_modules/playwright-core" ]; then
+	(cd "$src/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+cp -r "$src/tests/e2e" "$scratch/e2e"
 
 if [ "$(id -u)" -eq 0 ]; then
 	chown -R postgres "$scratch"
