@@ -2083,6 +2083,8 @@ analyze_select(stmt_ctx *c, PgQuery__SelectStmt *s)
 	size_t		i;
 
 	scan_from(c, s->from_clause, s->n_from_clause, 0);
+	if (s->into_clause && s->into_clause->rel)
+		mark_new(c->st, rv_name(c->st, s->into_clause->rel));	/* SELECT INTO */
 	for (i = 0; i < s->n_target_list; i++)
 	{
 		PgQuery__Node *t = s->target_list[i];
@@ -2615,6 +2617,13 @@ analyze_stmt(stmt_ctx *c)
 			break;
 		case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
 			analyze_set(c, n->variable_set_stmt);
+			break;
+		case PG_QUERY__NODE__NODE_DROP_ROLE_STMT:
+			add_finding(c, "drop-object", "drops a role that running code may log in as");
+			break;
+		case PG_QUERY__NODE__NODE_DROP_OWNED_STMT:
+			add_finding(c, "drop-object", "DROP OWNED drops every object the role owns");
+			c->data_loss = true;
 			break;
 		case PG_QUERY__NODE__NODE_CREATEDB_STMT:
 		case PG_QUERY__NODE__NODE_DROPDB_STMT:

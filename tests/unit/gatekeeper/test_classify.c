@@ -1283,6 +1283,27 @@ update__join_on_columns__risky(void **state)
 	gk_case_free(&c);
 }
 
+static void
+drop_role__existing__risky(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "DROP ROLE legacy_app;");
+	gk_assert_risky(&c, 0, "drop-object");
+	gk_case_free(&c);
+}
+
+static void
+select_into__new_table_indexed__safe(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "SELECT * INTO users_copy FROM users;\nCREATE INDEX users_copy_id ON users_copy (id);");
+	gk_assert_safe(&c, 0);
+	gk_assert_safe(&c, 1);
+	gk_case_free(&c);
+}
+
 int
 main(void)
 {
@@ -1398,6 +1419,8 @@ main(void)
 		cmocka_unit_test(add_column__immutable_function_default__safe),
 		cmocka_unit_test(update__time_bound_against_now__safe),
 		cmocka_unit_test(update__join_on_columns__risky),
+		cmocka_unit_test(drop_role__existing__risky),
+		cmocka_unit_test(select_into__new_table_indexed__safe),
 	};
 
 	return cmocka_run_group_tests_name("gatekeeper classify", tests, NULL, NULL);
