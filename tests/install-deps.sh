@@ -7,7 +7,7 @@ set -eu
 PACKAGES="make gcc pkg-config postgresql-15 postgresql-contrib postgresql-server-dev-15 libpq-dev
 libpg-query-dev libprotobuf-c-dev libcmocka-dev libipc-run-perl valgrind jq libpcre2-dev
 libcurl4-openssl-dev libjansson-dev clang
-libmicrohttpd-dev libssl-dev chromium"
+libmicrohttpd-dev libssl-dev openssl chromium python3-psycopg2"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -23,6 +23,7 @@ if [ ! -d "$src/tests/e2e/node_modules/playwright-core" ]; then
 	(cd "$src/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 cp -r "$src/tests/e2e" "$scratch/e2e"
+cp -r "$src/examples" "$scratch/examples"
 
 if [ "$(id -u)" -eq 0 ]; then
 	chown -R postgres "$scratch"

@@ -286,6 +286,63 @@ SKIP:
 		'enabled and audited under ada');
 }
 
+# --- examples/ ---------------------------------------------------------------
+my $examples = "$ENV{TESTDIR}/examples";
+sub run_example
+{
+	my ($tracker, $fixture, %replace) = @_;
+	my $payload = fresh($fixture);
+	$payload =~ s/\Q$_\E/$replace{$_}/g for keys %replace;
+	open my $f, '>', "$tmp/example.json" or die;
+	print $f $payload;
+	close $f;
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'sh', "$examples/webhooks/send-delivery.sh", $tracker, "$tmp/example.json", $base ],
+		'>', \$o, '2>', \$e, init => sub { $ENV{TRELLO_CALLBACK_URL} = $callback; });
+	return $o . $e;
+}
+is(run_example('jira', 'jira_release.json', 'TASK-801' => 'TASK-805', '"10801"' => '"10805"'), qq({"status":200,"flag":"TASK-805"}\n),
+	'examples/webhooks/send-delivery.sh signs a Jira delivery the service accepts');
+is(run_example('trello', 'trello_release_nokey.json', '6561f0a1b2c3d4e5f6a7b8d0' => 'example-action'),
+	qq({"status":200,"flag":"TRELLO-57"}\n), 'and a Trello delivery');
+
+SKIP:
+{
+	skip 'examples/app/handler.py: /usr/bin/python3 with psycopg2 missing', 4
+	  unless system('/usr/bin/python3', '-c', 'import psycopg2') == 0;
+	# a plain application role; reporting outcomes is granted (release_reporter)
+	sql(q{CREATE ROLE shop LOGIN PASSWORD 'shop-pw-123';
+	      GRANT release_reporter TO shop;
+	      SELECT flag_enable('TASK-801') WHERE NOT flag_enabled('TASK-801');});
+	my $app_port = PostgreSQL::Test::Cluster::get_free_port();
+	my ($ao, $ae) = ('', '');
+	my $app = IPC::Run::start([ '/usr/bin/python3', "$examples/app/handler.py", '--port', $app_port ],
+		'>', \$ao, '2>', \$ae, init => sub {
+			$ENV{DATABASE_URL} = 'host=' . $node->host . ' port=' . $node->port . ' dbname=postgres user=shop';
+			$ENV{PGPASSWORD} = 'shop-pw-123';
+			$ENV{FLAG_KEY} = 'TASK-801';
+		});
+	my $answer = '';
+	for (1 .. 100)
+	{
+		my ($o, $e) = ('', '');
+		IPC::Run::run([ 'curl', '-s', '-H', 'X-User-Id: 42', "http://127.0.0.1:$app_port/checkout" ],
+			'>', \$o, '2>', \$e);
+		if ($o ne '') { $answer = $o; last; }
+		usleep(100_000);
+	}
+	is($answer, qq({"flag": "TASK-801", "user": "42", "on": true, "checkout": "one-click"}\n),
+		'examples/app/handler.py asks flag_enabled and serves the new code path');
+	sql(q{SELECT flag_disable('TASK-801')});
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'curl', '-s', '-H', 'X-User-Id: 42', "http://127.0.0.1:$app_port/checkout" ], '>', \$o, '2>', \$e);
+	like($o, qr/"on": false, "checkout": "classic"/, 'the kill switch reaches the running application');
+	is(sql(q{SELECT requests || '/' || errors FROM flag_stats WHERE key = 'TASK-801'}), '1/0',
+		'the handler reported its outcome to the guard');
+	$app->kill_kill;
+	is($ae, '', 'the handler wrote no errors');
+}
+
 # --- shutdown and logs --------------------------------------------------------
 $serve->signal('TERM');
 ok($serve->finish, 'gatekeeper serve exits 0 on SIGTERM');
