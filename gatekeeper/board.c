@@ -301,15 +301,14 @@ append_flag(gk_buf *b, const board_view *v, int r)
 		if (db_cell(v->stats, s, S_ERROR_RATE) != NULL)
 		{
 			buf_append_html(b, db_cell(v->stats, s, S_ERROR_RATE));
-			buf_append(b, " %");
+			buf_append(b, " %<br><small>");
+			buf_append_html(b, db_cell(v->stats, s, S_ERRORS));
+			buf_append(b, " errors / ");
+			buf_append_html(b, db_cell(v->stats, s, S_REQUESTS));
+			buf_append(b, " requests</small>");
 		}
 		else
-			buf_append(b, "&ndash;");
-		buf_append(b, "<br><small>");
-		buf_append_html(b, db_cell(v->stats, s, S_ERRORS));
-		buf_append(b, " errors / ");
-		buf_append_html(b, db_cell(v->stats, s, S_REQUESTS));
-		buf_append(b, " requests</small>");
+			buf_append(b, "&ndash;<br><small>no requests reported</small>");
 	}
 	else
 		buf_append(b, "n/a</td>\n<td>n/a");
