@@ -36,6 +36,7 @@ enum
 	H_KEY, H_AT, H_ACTION, H_WHO, H_NOTE
 };
 
+/* Append n bytes of s, growing the buffer (doubling) as needed. */
 void
 buf_append_len(gk_buf *b, const char *s, size_t n)
 {
@@ -62,6 +63,7 @@ buf_append_len(gk_buf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
+/* Append the string s. */
 void
 buf_append(gk_buf *b, const char *s)
 {
@@ -109,6 +111,7 @@ buf_append_html(gk_buf *b, const char *s)
 	buf_append_len(b, run, (size_t) (p - run));
 }
 
+/* Release the buffer's memory. */
 void
 buf_free(gk_buf *b)
 {
@@ -164,6 +167,7 @@ append_head(gk_buf *b, const char *title)
 	buf_append(b, mark + strlen("%TITLE%"));
 }
 
+/* A small page (errors, the sign-in prompt); both texts are escaped. */
 char *
 board_render_message(const char *title, const char *text)
 {
@@ -338,6 +342,7 @@ append_flag(gk_buf *b, const board_view *v, int r)
 	buf_append(b, "</ul></td>\n</tr>\n");
 }
 
+/* The whole board page; see board_view for what it shows. */
 char *
 board_render(const board_view *v)
 {

@@ -392,6 +392,7 @@ db_cell(const gk_rows *rows, int row, int col)
 	return rows->cells[row * rows->ncols + col];
 }
 
+/* Free a result's cells (safe on an empty or already freed one). */
 void
 db_rows_free(gk_rows *rows)
 {

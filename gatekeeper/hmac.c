@@ -38,6 +38,7 @@ to_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* Equal, non-empty strings?  Constant time for strings of equal length. */
 bool
 hmac_equal(const char *a, const char *b)
 {
@@ -53,6 +54,7 @@ hmac_equal(const char *a, const char *b)
 	return CRYPTO_memcmp(a, b, la) == 0;
 }
 
+/* HMAC-SHA256 of data under key, as 64 lower-case hex digits. */
 bool
 hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len, char out[65])
 {
@@ -66,6 +68,7 @@ hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len, ch
 	return true;
 }
 
+/* Check Jira's X-Hub-Signature ("sha256=" + hex, either case). */
 bool
 hmac_jira_valid(const char *secret, const char *body, size_t len, const char *header)
 {
@@ -88,6 +91,7 @@ hmac_jira_valid(const char *secret, const char *body, size_t len, const char *he
 	return ok;
 }
 
+/* Check Trello's X-Trello-Webhook: base64 HMAC-SHA1 of body + callback URL. */
 bool
 hmac_trello_valid(const char *secret, const char *body, size_t len,
 				  const char *callback_url, const char *header)
@@ -120,6 +124,7 @@ hmac_trello_valid(const char *secret, const char *body, size_t len,
 	return ok;
 }
 
+/* nbytes from OpenSSL's CSPRNG as hex; false when it cannot seed. */
 bool
 hmac_random_hex(char *out, size_t nbytes)
 {

@@ -140,6 +140,7 @@ respond_json(struct MHD_Connection *c, unsigned int status, const char *field, c
 	return respond(c, status, "application/json", text, NULL, NULL);
 }
 
+/* A small HTML page with a title and a sentence. */
 static enum MHD_Result
 respond_page(struct MHD_Connection *c, unsigned int status, const char *title, const char *text)
 {
@@ -522,6 +523,7 @@ form_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *file
 	return MHD_YES;
 }
 
+/* Free the collected form fields. */
 static void
 form_free(form *f)
 {
@@ -674,6 +676,11 @@ route_of(const char *url)
 	return ROUTE_NONE;
 }
 
+/*
+ * libmicrohttpd's access handler: called once when the headers are in (set
+ * up the request, refuse a declared oversized body), then for each piece of
+ * the body, then once more to answer.
+ */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -767,6 +774,10 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestT
 	*con_cls = NULL;
 }
 
+/*
+ * Listen and serve until *opts->stop is set.  SERVE_LISTEN or
+ * SERVE_DATABASE with a message when it cannot start.
+ */
 serve_status
 serve_run(const serve_options *opts, char *errbuf, size_t errlen)
 {
