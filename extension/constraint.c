@@ -94,6 +94,21 @@ constraint_parse_number(const char *s, int len, double *out)
 		len--;
 	if (len == 0 || len >= (int) sizeof(buf))
 		return false;
+
+	/* fast path: a plain integer small enough to be exact in a double */
+	if (len <= 15)
+	{
+		int64		v = 0;
+
+		for (i = (s[0] == '-') ? 1 : 0; i < len && isdigit((unsigned char) s[i]); i++)
+			v = v * 10 + (s[i] - '0');
+		if (i == len && len > (s[0] == '-' ? 1 : 0))
+		{
+			*out = (s[0] == '-') ? -(double) v : (double) v;
+			return true;
+		}
+	}
+
 	for (i = 0; i < len; i++)
 		buf[i] = s[i];
 	buf[len] = '\0';

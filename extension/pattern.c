@@ -14,7 +14,8 @@
  *
  * Memory: the compiled code and its match data are allocated through a
  * PCRE2 general context that routes to palloc in the caller's memory
- * context, so a compiled pattern lives and dies with the flag cache.  The
+ * context, so a compiled pattern lives and dies with the flag cache; a reset
+ * callback on that context frees the JIT code, which PCRE2 maps itself.  The
  * match data and match context are made once per pattern: matching
  * allocates nothing once the first match has sized its backtracking frames.
  *
@@ -43,7 +44,24 @@ struct Pattern
 	pcre2_code *code;
 	pcre2_match_data *match;
 	pcre2_match_context *mctx;
+	MemoryContextCallback free_cb;	/* releases JIT code with the context */
 };
+
+/*
+ * Memory context callback: release the compiled code.  Its ordinary memory
+ * is palloc'd and would go with the context anyway, but JIT-compiled
+ * machine code lives in pages PCRE2 maps itself.  Runs before the
+ * context's memory is released, so the pfree calls inside are valid.
+ */
+static void
+pattern_free_code(void *arg)
+{
+	Pattern    *pat = (Pattern *) arg;
+
+	if (pat->code != NULL)
+		pcre2_code_free(pat->code);
+	pat->code = NULL;
+}
 
 /* PCRE2 allocator: palloc in the memory context passed as memory_data. */
 static void *
@@ -241,8 +259,18 @@ pattern_compile(const char *src, int len, bool caseless, MemoryContext cxt,
 		return NULL;
 	}
 
-	pat = MemoryContextAlloc(cxt, sizeof(Pattern));
+	pat = MemoryContextAllocZero(cxt, sizeof(Pattern));
 	pat->code = code;
+	pat->free_cb.func = pattern_free_code;
+	pat->free_cb.arg = pat;
+	MemoryContextRegisterResetCallback(cxt, &pat->free_cb);
+
+	/*
+	 * JIT-compile when the library can (a few times faster per match); when
+	 * it cannot (no JIT in this build, no executable memory), the
+	 * interpreter runs the same pattern.
+	 */
+	(void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	pat->match = pcre2_match_data_create(1, gcx);
 	pat->mctx = pcre2_match_context_create(gcx);
 	pcre2_general_context_free(gcx);
@@ -265,5 +293,9 @@ pattern_match(const Pattern *pat, const char *subject, int len)
 
 	rc = pcre2_match(pat->code, (PCRE2_SPTR) subject, (PCRE2_SIZE) len, 0,
 					 PCRE2_NO_UTF_CHECK, pat->match, pat->mctx);
+	/* the JIT's small stack ran out: the interpreter has a bigger budget */
+	if (unlikely(rc == PCRE2_ERROR_JIT_STACKLIMIT))
+		rc = pcre2_match(pat->code, (PCRE2_SPTR) subject, (PCRE2_SIZE) len, 0,
+						 PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, pat->match, pat->mctx);
 	return rc >= 0;
 }
