@@ -257,12 +257,15 @@ db_connect_as(const char *dsn, const char *user, const char *password,
 			  const char *application_name, bool require_password,
 			  char *errbuf, size_t errlen)
 {
-	const char *keys[5];
-	const char *vals[5];
+	const char *keys[6];
+	const char *vals[6];
 	int			n = 0;
 	PGconn	   *conn;
 	gk_db	   *db;
 
+	/* a default the DSN may override: a dead server must not hang the service */
+	keys[n] = "connect_timeout";
+	vals[n++] = "10";
 	keys[n] = "dbname";
 	vals[n++] = dsn ? dsn : "";
 	if (user != NULL)

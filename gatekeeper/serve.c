@@ -84,6 +84,21 @@ typedef struct request
  * ------------------------------------------------------------------------
  */
 
+/*
+ * Replace control characters (newlines included) in s by '?', so text that
+ * came from a request or from the database cannot forge log lines.
+ */
+static char *
+log_safe(char *s)
+{
+	char	   *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 /* Queue a response with the security headers every answer carries. */
 static enum MHD_Result
 respond(struct MHD_Connection *c, unsigned int status, const char *type,
@@ -299,11 +314,12 @@ handle_hook(server *srv, struct MHD_Connection *c, request *req, bool jira)
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;	/* the tracker retries */
 		else
 			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		o->log("%s delivery failed (SQLSTATE %s): %s", name, dberr.sqlstate, dberr.message);
-		return respond_json(c, status, "error", dberr.message);
+		ret = respond_json(c, status, "error", dberr.message);
+		o->log("%s delivery failed (SQLSTATE %s): %s", name, dberr.sqlstate, log_safe(dberr.message));
+		return ret;
 	}
 	if (key != NULL)
-		o->log("%s delivery: flag %s", name, key);
+		o->log("%s delivery: flag %s", name, key);	/* a valid key: no control characters */
 	else
 		o->log("%s delivery: not a move into the release column, ignored", name);
 	ret = respond_json(c, MHD_HTTP_OK, "flag", key);
@@ -398,11 +414,17 @@ board_login(server *srv, struct MHD_Connection *c, char **user, enum MHD_Result 
 		*ret = respond_login(c, "Sign in with your PostgreSQL role and password.");
 		goto done;
 	}
+	if (strcspn(name, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12"
+				"\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") != strlen(name))
+	{
+		*ret = respond_login(c, "A role name has no control characters.");
+		goto done;
+	}
 	db = db_connect_as(srv->opts->board_dsn, name, pass, "gatekeeper serve board", true,
 					   err, sizeof(err));
 	if (db == NULL)
 	{
-		srv->opts->log("board: login of \"%s\" refused: %s", name, err);
+		srv->opts->log("board: login of \"%s\" refused: %s", name, log_safe(err));
 		*ret = respond_login(c, "The database refused this role and password.");
 		goto done;
 	}
@@ -451,7 +473,7 @@ board_page(server *srv, struct MHD_Connection *c, gk_db *db, const char *user,
 
 	if (!db_board_flags(db, &flags, &err))
 	{
-		srv->opts->log("board: reading release_board as \"%s\" failed: %s", user, err.message);
+		srv->opts->log("board: reading release_board as \"%s\" failed: %s", user, log_safe(err.message));
 		return respond_page(c, strcmp(err.sqlstate, "42501") == 0 ? MHD_HTTP_FORBIDDEN
 							: MHD_HTTP_INTERNAL_SERVER_ERROR,
 							"The board cannot be shown", err.message);
@@ -608,6 +630,7 @@ handle_action(server *srv, struct MHD_Connection *c, request *req, bool enable)
 		snprintf(summary, sizeof(summary), "%.100s to %ld %%", req->form.keys[0].data, pct);
 	}
 
+	log_safe(summary);
 	if (ok)
 	{
 		srv->opts->log("board: %s %s by \"%s\"", enable ? "enabled" : "rollout of", summary, user);

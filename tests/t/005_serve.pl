@@ -194,6 +194,8 @@ is($code, '401', 'board: no credentials gets 401');
 like($headers, qr/^WWW-Authenticate: Basic realm="pg_release board"/mi, 'asking for basic credentials');
 ($code) = http('GET', '/', '-u', 'ada:wrong-password');
 is($code, '401', 'board: a wrong password gets 401');
+($code) = http('GET', '/', '-u', "ada\ninjected log line:ada-pw-123");
+is($code, '401', 'board: a role name with a newline is refused (no forged log lines)');
 ($code) = http('GET', '/', '-u', 'postgres:anything');
 is($code, '401', 'board: a login the server did not check the password of (trust) is refused');
 
@@ -347,6 +349,7 @@ SKIP:
 $serve->signal('TERM');
 ok($serve->finish, 'gatekeeper serve exits 0 on SIGTERM');
 like($err, qr/jira delivery refused: missing or bad signature/, 'refusals are logged');
+unlike($err, qr/^injected/m, 'request text cannot start a log line');
 for my $secret ($jira_secret, $trello_secret, 'hook-pw-123', 'ada-pw-123', 'rita-pw-123', $token)
 {
 	unlike($err . $out, qr/\Q$secret\E/, 'no secret, password or token in the log');
