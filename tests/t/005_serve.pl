@@ -345,6 +345,24 @@ SKIP:
 	is($ae, '', 'the handler wrote no errors');
 }
 
+# --- exit codes ----------------------------------------------------------------
+sub serve_exit
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ $gatekeeper, 'serve', @_ ],
+		init => sub { delete @ENV{qw(PG_RELEASE_JIRA_SECRET PG_RELEASE_TRELLO_SECRET)}; },
+		'>', \$o, '2>', \$e, IPC::Run::timeout(30));
+	return ($? >> 8) . ' ' . $e;
+}
+like(serve_exit('--help'), qr/^0 $/, 'serve --help exits 0');
+like(serve_exit('--port', '0'), qr/^3 gatekeeper: error: invalid --port "0"/, 'a bad option exits 3');
+like(serve_exit('--trello-secret', 'x'), qr/^3 .*needs --trello-callback-url/, 'a Trello secret without its callback URL exits 3');
+like(serve_exit('--port', $port), qr/^3 gatekeeper: error: cannot listen on 127\.0\.0\.1 port $port/,
+	'a port in use exits 3');
+like(serve_exit('--port', PostgreSQL::Test::Cluster::get_free_port(), '--jira-secret', 'x',
+		'--dsn', 'host=' . $node->host . ' port=' . $node->port . ' dbname=postgres user=nobody'),
+	qr/^4 gatekeeper: error: webhooks: could not connect to the database/, 'an unusable webhook connection exits 4');
+
 # --- shutdown and logs --------------------------------------------------------
 $serve->signal('TERM');
 ok($serve->finish, 'gatekeeper serve exits 0 on SIGTERM');
