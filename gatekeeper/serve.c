@@ -596,17 +596,22 @@ handle_action(server *srv, struct MHD_Connection *c, request *req, bool enable)
 	if (enable)
 	{
 		json_t	   *keys = json_array();
-		char	   *keys_json;
+		char	   *keys_json = NULL;
+		bool		keys_ok = keys != NULL;
 		int			i;
 
-		for (i = 0; i < req->form.nkeys; i++)
-			json_array_append_new(keys, json_string(req->form.keys[i].data ? req->form.keys[i].data : ""));
-		keys_json = json_dumps(keys, JSON_COMPACT);
+		/* every key or none: one that is not UTF-8 text fails the batch */
+		for (i = 0; keys_ok && i < req->form.nkeys; i++)
+			keys_ok = json_array_append_new(keys, json_string(req->form.keys[i].data ? req->form.keys[i].data : "")) == 0;
+		if (keys_ok)
+			keys_json = json_dumps(keys, JSON_COMPACT);
 		json_decref(keys);
 		if (req->form.nkeys == 0 || keys_json == NULL)
 		{
 			free(keys_json);
-			ret = board_page(srv, c, db, user, MHD_HTTP_BAD_REQUEST, "Select at least one flag.", true);
+			ret = board_page(srv, c, db, user, MHD_HTTP_BAD_REQUEST,
+							 req->form.nkeys == 0 ? "Select at least one flag."
+							 : "A selected key is not valid text; nothing was changed.", true);
 			goto done;
 		}
 		ok = db_enable_flags(db, keys_json, form_note(&req->form, "enabled from the release board"), &err);

@@ -255,6 +255,9 @@ is(sql(q{SELECT string_agg(status, ',' ORDER BY key) FROM flag_list WHERE key IN
 	'canary,off', 'all or none: neither flag changed');
 ($code) = http('POST', '/enable', '-u', 'ada:ada-pw-123', '-b', $cookie, '-d', "csrf=$token");
 is($code, '400', 'enable with nothing selected gets 400');
+($code) = http('POST', '/enable', '-u', 'ada:ada-pw-123', '-b', $cookie, '-d', "csrf=$token&key=TASK-900&key=%FF");
+is($code, '400', 'a key that is not UTF-8 fails the whole batch');
+is(sql(q{SELECT status FROM flag_list WHERE key = 'TASK-900'}), 'canary', 'and the valid key in it is not enabled');
 
 # --- the board in a real browser ----------------------------------------------
 my $e2e = "$ENV{TESTDIR}/e2e";
