@@ -127,8 +127,9 @@ SELECT p.oid::regprocedure AS unpinned, p.proconfig
 SELECT p.oid::regprocedure AS open_to_public
   FROM pg_proc p WHERE p.oid IN (SELECT pg_temp.extension_functions())
    AND p.prosecdef AND has_function_privilege('regress_app', p.oid, 'EXECUTE');
--- every SECURITY DEFINER function of the API is for the managing roles only,
--- and those in schema release (triggers, internals) for nobody (expect none)
+-- every SECURITY DEFINER function of the API is for the managing roles only
+-- (migration_approve/reject for migration_approver and nobody else), and
+-- those in schema release (triggers, internals) for nobody (expect none)
 SELECT p.oid::regprocedure AS misgranted
   FROM pg_proc p WHERE p.oid IN (SELECT pg_temp.extension_functions())
    AND p.prosecdef
@@ -136,6 +137,11 @@ SELECT p.oid::regprocedure AS misgranted
 			THEN has_function_privilege('release_operator', p.oid, 'EXECUTE')
 			  OR has_function_privilege('release_approver', p.oid, 'EXECUTE')
 			  OR has_function_privilege('release_reader', p.oid, 'EXECUTE')
+			WHEN p.proname LIKE 'migration\_%'
+			THEN has_function_privilege('release_reader', p.oid, 'EXECUTE')
+			  OR has_function_privilege('release_operator', p.oid, 'EXECUTE')
+			  OR has_function_privilege('release_approver', p.oid, 'EXECUTE')
+			  OR NOT has_function_privilege('migration_approver', p.oid, 'EXECUTE')
 			ELSE has_function_privilege('release_reader', p.oid, 'EXECUTE')
 			  OR has_function_privilege('migration_approver', p.oid, 'EXECUTE')
 			  OR NOT (has_function_privilege('release_operator', p.oid, 'EXECUTE')

@@ -76,9 +76,11 @@ CREATE TABLE release.migrations (
 		CHECK (status IN ('awaiting_approval', 'approved', 'applying', 'applied', 'failed', 'rejected')),
 	CONSTRAINT migrations_verdict_valid CHECK (verdict IN ('safe', 'risky')),
 	CONSTRAINT migrations_mode_valid CHECK (mode IN ('transaction', 'autocommit')),
-	CONSTRAINT migrations_approval_binds CHECK (status <> 'approved' OR approved_checksum = checksum),
+	CONSTRAINT migrations_approval_binds
+		CHECK (status <> 'approved' OR approved_checksum IS NOT DISTINCT FROM checksum),
 	CONSTRAINT migrations_risky_needs_approval
-		CHECK (status NOT IN ('applying', 'applied') OR verdict = 'safe' OR approved_checksum = checksum)
+		CHECK (status NOT IN ('applying', 'applied') OR verdict = 'safe'
+			   OR approved_checksum IS NOT DISTINCT FROM checksum)
 );
 COMMENT ON TABLE release.migrations IS 'ledger of gatekeeper apply: one row per migration file, its checksum, report and status';
 COMMENT ON COLUMN release.migrations.name IS 'file name of the migration (no directory)';
@@ -108,7 +110,10 @@ AS $$
 	SELECT CASE
 		WHEN op = 'DELETE' THEN 'migration_delete'
 		WHEN op = 'UPDATE' AND old_state->>'status' = 'applying' AND new_state->>'status' = 'applying'
-			 AND old_state->>'checksum' = new_state->>'checksum' THEN 'migration_progress'
+			 AND old_state->>'checksum' = new_state->>'checksum'
+			 AND old_state->'statements_done' <> new_state->'statements_done' THEN 'migration_progress'
+		WHEN op = 'UPDATE' AND old_state->>'status' = 'applying' AND new_state->>'status' = 'applying'
+			 AND old_state->>'checksum' = new_state->>'checksum' THEN 'migration_start'
 		WHEN op = 'UPDATE' AND old_state->>'status' = new_state->>'status'
 			 AND old_state->>'checksum' = new_state->>'checksum' THEN 'migration_update'
 		ELSE CASE new_state->>'status'
@@ -204,6 +209,31 @@ END
 $$;
 COMMENT ON FUNCTION release.migration_check_input(text, text) IS 'raises invalid_parameter_value for a bad migration name or checksum';
 
+-- Refuse a bad verdict, mode or report with a clear error.
+CREATE FUNCTION release.migration_check_report(verdict text, mode text, report jsonb)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF verdict IS NULL OR verdict NOT IN ('safe', 'risky') THEN
+		RAISE EXCEPTION 'invalid verdict %', COALESCE(pg_catalog.quote_literal(verdict), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A verdict is safe or risky.';
+	END IF;
+	IF mode IS NULL OR mode NOT IN ('transaction', 'autocommit') THEN
+		RAISE EXCEPTION 'invalid mode %', COALESCE(pg_catalog.quote_literal(mode), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A migration runs in one transaction or in autocommit.';
+	END IF;
+	IF report IS NULL OR pg_catalog.jsonb_typeof(report) <> 'object' THEN
+		RAISE EXCEPTION 'a migration needs its check report (a JSON object)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION release.migration_check_report(text, text, jsonb) IS 'raises invalid_parameter_value for a bad verdict, mode or report';
+
 -- The risky-file guard shared by migration_started and migration_applied.
 CREATE FUNCTION release.migration_check_approved(m release.migrations, name text, checksum text,
 												 verdict text)
@@ -250,6 +280,7 @@ DECLARE
 	m release.migrations;
 BEGIN
 	PERFORM release.migration_check_input(name, checksum);
+	PERFORM release.migration_check_report(verdict, mode, report);
 	SELECT * INTO m FROM release.migrations r WHERE r.name = migration_request.name FOR UPDATE;
 	IF NOT FOUND THEN
 		INSERT INTO release.migrations (name, checksum, status, verdict, mode, report)
@@ -303,6 +334,7 @@ DECLARE
 	done integer := 0;
 BEGIN
 	PERFORM release.migration_check_input(name, checksum);
+	PERFORM release.migration_check_report(verdict, mode, report);
 	SELECT * INTO m FROM release.migrations r WHERE r.name = migration_started.name FOR UPDATE;
 	IF m.status = 'applied' THEN
 		RAISE EXCEPTION 'migration "%" is already applied', name
@@ -312,12 +344,18 @@ BEGIN
 	IF m.status IN ('applying', 'failed') AND m.checksum = checksum THEN
 		done := m.statements_done;
 	END IF;
-	INSERT INTO release.migrations AS r (name, checksum, status, verdict, mode, report, statements_done)
-	VALUES (name, checksum, 'applying', verdict, mode, report, done)
-	ON CONFLICT ON CONSTRAINT migrations_pkey DO UPDATE
-	   SET checksum = excluded.checksum, status = 'applying', verdict = excluded.verdict,
-		   mode = excluded.mode, report = excluded.report, statements_done = done,
-		   error = NULL, updated_at = pg_catalog.now();
+	-- (no upsert: CHECK constraints would judge the proposed row, not the result)
+	IF m.name IS NULL THEN
+		INSERT INTO release.migrations (name, checksum, status, verdict, mode, report, statements_done)
+		VALUES (name, checksum, 'applying', verdict, mode, report, done);
+	ELSE
+		UPDATE release.migrations r
+		   SET checksum = migration_started.checksum, status = 'applying',
+			   verdict = migration_started.verdict, mode = migration_started.mode,
+			   report = migration_started.report, statements_done = done,
+			   error = NULL, updated_at = pg_catalog.now()
+		 WHERE r.name = migration_started.name;
+	END IF;
 	RETURN done;
 END
 $$;
@@ -356,25 +394,36 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	m release.migrations;
-	nstmts integer := pg_catalog.jsonb_array_length(COALESCE(report #> '{files,0,statements}', '[]'));
+	nstmts integer;
 BEGIN
 	PERFORM release.migration_check_input(name, checksum);
+	PERFORM release.migration_check_report(verdict, mode, report);
 	SELECT * INTO m FROM release.migrations r WHERE r.name = migration_applied.name FOR UPDATE;
 	IF m.status = 'applied' THEN
 		RAISE EXCEPTION 'migration "%" is already applied', name
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
 	PERFORM release.migration_check_approved(m, name, checksum, verdict);
-	INSERT INTO release.migrations AS r (name, checksum, status, verdict, mode, report,
-										  applied_by, applied_at, statements_done, attempts)
-	VALUES (name, checksum, 'applied', verdict, mode, report,
-			pg_catalog.session_user(), pg_catalog.now(), nstmts, 1)
-	ON CONFLICT ON CONSTRAINT migrations_pkey DO UPDATE
-	   SET checksum = excluded.checksum, status = 'applied', verdict = excluded.verdict,
-		   mode = excluded.mode, report = excluded.report,
-		   applied_by = excluded.applied_by, applied_at = excluded.applied_at,
-		   statements_done = excluded.statements_done, attempts = r.attempts + 1,
-		   error = NULL, updated_at = pg_catalog.now();
+	-- top-level statements of the file, as the report lists them
+	SELECT pg_catalog.count(*) INTO nstmts
+	  FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(report #> '{files,0,statements}') = 'array'
+												THEN report #> '{files,0,statements}' ELSE '[]' END) st
+	 WHERE st->>'origin' = 'top';
+	IF m.name IS NULL THEN
+		INSERT INTO release.migrations (name, checksum, status, verdict, mode, report,
+										applied_by, applied_at, statements_done, attempts)
+		VALUES (name, checksum, 'applied', verdict, mode, report,
+				pg_catalog.session_user(), pg_catalog.now(), nstmts, 1);
+	ELSE
+		UPDATE release.migrations r
+		   SET checksum = migration_applied.checksum, status = 'applied',
+			   verdict = migration_applied.verdict, mode = migration_applied.mode,
+			   report = migration_applied.report,
+			   applied_by = pg_catalog.session_user(), applied_at = pg_catalog.now(),
+			   statements_done = nstmts, attempts = r.attempts + 1,
+			   error = NULL, updated_at = pg_catalog.now()
+		 WHERE r.name = migration_applied.name;
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION release.migration_applied(text, text, text, text, jsonb) IS 'gatekeeper apply: record a file applied (in the file''s own transaction)';
@@ -394,6 +443,7 @@ DECLARE
 	m release.migrations;
 BEGIN
 	PERFORM release.migration_check_input(name, checksum);
+	PERFORM release.migration_check_report(verdict, mode, report);
 	SELECT * INTO m FROM release.migrations r WHERE r.name = migration_failed.name FOR UPDATE;
 	IF m.status = 'applied' THEN
 		RAISE EXCEPTION 'migration "%" is already applied', name
@@ -402,20 +452,28 @@ BEGIN
 	IF m.status = 'applying' AND m.checksum <> checksum THEN
 		PERFORM release.migration_check_approved(m, name, checksum, 'safe');
 	END IF;
-	INSERT INTO release.migrations AS r (name, checksum, status, verdict, mode, report,
-										  attempts, error, failed_at)
-	VALUES (name, checksum, 'failed', verdict, mode, report, 1,
-			COALESCE(error, 'unknown error'), pg_catalog.now())
-	ON CONFLICT ON CONSTRAINT migrations_pkey DO UPDATE
-	   SET checksum = excluded.checksum, status = 'failed', verdict = excluded.verdict,
-		   mode = excluded.mode, report = excluded.report,
-		   approved_checksum = CASE WHEN r.approved_checksum = excluded.checksum
-									THEN r.approved_checksum END,
-		   approved_by = CASE WHEN r.approved_checksum = excluded.checksum THEN r.approved_by END,
-		   approved_at = CASE WHEN r.approved_checksum = excluded.checksum THEN r.approved_at END,
-		   statements_done = CASE WHEN r.checksum = excluded.checksum THEN r.statements_done ELSE 0 END,
-		   attempts = r.attempts + 1, error = excluded.error, failed_at = excluded.failed_at,
-		   updated_at = pg_catalog.now();
+	IF m.name IS NULL THEN
+		INSERT INTO release.migrations (name, checksum, status, verdict, mode, report,
+										attempts, error, failed_at)
+		VALUES (name, checksum, 'failed', verdict, mode, report, 1,
+				COALESCE(error, 'unknown error'), pg_catalog.now());
+	ELSE
+		UPDATE release.migrations r
+		   SET checksum = migration_failed.checksum, status = 'failed',
+			   verdict = migration_failed.verdict, mode = migration_failed.mode,
+			   report = migration_failed.report,
+			   approved_checksum = CASE WHEN r.approved_checksum = migration_failed.checksum
+										THEN r.approved_checksum END,
+			   approved_by = CASE WHEN r.approved_checksum = migration_failed.checksum
+								  THEN r.approved_by END,
+			   approved_at = CASE WHEN r.approved_checksum = migration_failed.checksum
+								  THEN r.approved_at END,
+			   statements_done = CASE WHEN r.checksum = migration_failed.checksum
+									  THEN r.statements_done ELSE 0 END,
+			   attempts = r.attempts + 1, error = COALESCE(migration_failed.error, 'unknown error'),
+			   failed_at = pg_catalog.now(), updated_at = pg_catalog.now()
+		 WHERE r.name = migration_failed.name;
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION release.migration_failed(text, text, text, text, jsonb, text) IS 'gatekeeper apply: record a failed attempt and the server error';
@@ -510,6 +568,7 @@ REVOKE ALL ON FUNCTION release.migration_action(text, jsonb, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.migrations_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.migrations_audit_truncate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.migration_check_input(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION release.migration_check_report(text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.migration_check_approved(release.migrations, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.migration_for_decision(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION release.migration_request(text, text, text, text, jsonb) FROM PUBLIC;
