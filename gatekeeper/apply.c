@@ -317,16 +317,19 @@ record_failure(apply_ctx *ctx, const apply_file *f, const char *verdict, const c
 }
 
 /*
- * Run a transactional file: one transaction with SET LOCAL timeouts, the
- * ledger row written before COMMIT.  Returns true when applied.
+ * Run a transactional file: one transaction with SET LOCAL timeouts, its
+ * statements one by one (so an error names the statement), the ledger row
+ * written before COMMIT.  Returns true when applied.
  */
 static bool
 run_transaction(apply_ctx *ctx, apply_file *f, const char *verdict, const char *mode,
 				const char *report)
 {
 	const gk_apply_options *o = ctx->opts;
+	const gk_stmt *failed = NULL;
 	gk_sql_error e;
 	char		error[4096];
+	int			i;
 
 	if (!db_exec(ctx->db, "BEGIN", &e) ||
 		!db_set_timeouts(ctx->db, true, o->lock_timeout_ms, o->statement_timeout_ms, &e))
@@ -334,9 +337,17 @@ run_transaction(apply_ctx *ctx, apply_file *f, const char *verdict, const char *
 		stop(ctx, GK_EXIT_DATABASE, "%s: could not start its transaction: %s", f->name, e.message);
 		return false;
 	}
-	if (!db_exec(ctx->db, f->file.source, &e))
+	for (i = 0; i < f->file.nstmts; i++)
 	{
-		format_server_error(f, 0, f->file.source, 1, 1, &e, error, sizeof(error));
+		failed = &f->file.stmts[i];
+		if (failed->origin == GK_ORIGIN_TOP && !db_exec(ctx->db, failed->text, &e))
+			break;
+		failed = NULL;
+	}
+	if (failed != NULL)
+	{
+		format_server_error(f, failed->offset, failed->text, failed->line, failed->col, &e,
+							error, sizeof(error));
 		if (e.connection_lost)
 		{
 			stop(ctx, GK_EXIT_DATABASE,
