@@ -92,6 +92,8 @@ ob_printf(outbuf *ob, const char *fmt,...)
 	free(big);
 }
 
+static int	utf8_seq_len(const unsigned char *p);
+
 /*
  * A JSON string from text that may not be valid UTF-8 (migration files
  * are bytes): invalid sequences become U+FFFD so nothing is dropped.
@@ -107,20 +109,8 @@ jstr(const char *s)
 		return j;
 	while (*p)
 	{
-		int			len = 0;
-		int			k;
+		int			len = utf8_seq_len(p);
 
-		if (*p < 0x80)
-			len = 1;
-		else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2)
-			len = 2;
-		else if ((*p & 0xF0) == 0xE0)
-			len = 3;
-		else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4)
-			len = 4;
-		for (k = 1; k < len; k++)
-			if ((p[k] & 0xC0) != 0x80)
-				len = 0;
 		if (len == 0)
 		{
 			ob_puts(&ob, "\xEF\xBF\xBD");
@@ -270,111 +260,304 @@ render_text(outbuf *ob, const gk_file_result *results, int n)
 }
 
 /* ---------------------------------------------------------------- JSON */
-static json_t *
-file_json(const gk_file_result *fr)
+
+/*
+ * Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there
+ * are not one: overlong forms, surrogates and values above U+10FFFF are
+ * rejected, as jansson does.
+ */
+static int
+utf8_seq_len(const unsigned char *p)
 {
-	json_t	   *jf = json_object();
-	json_t	   *stmts = json_array();
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF)
+	{
+		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))
+			return 0;
+		return 3;
+	}
+	if (p[0] >= 0xF0 && p[0] <= 0xF4)
+	{
+		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+			return 0;
+		if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Streaming JSON writer.  It produces exactly jansson's layout
+ * (JSON_INDENT(2), or JSON_COMPACT) without building a document in
+ * memory, which matters for files of thousands of statements.
+ */
+typedef struct jwriter
+{
+	outbuf	   *ob;
+	bool		compact;
+	int			depth;
+	bool		first[64];		/* no member written yet at this depth */
+} jwriter;
+
+/* Newline and indentation before a member or a closing bracket */
+static void
+jw_newline(jwriter *w, int depth)
+{
+	int			i;
+
+	if (w->compact)
+		return;
+	ob_puts(w->ob, "\n");
+	for (i = 0; i < depth; i++)
+		ob_puts(w->ob, "  ");
+}
+
+/* A JSON string literal; invalid UTF-8 becomes U+FFFD */
+static void
+jw_string(jwriter *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *) (s ? s : "");
+	const unsigned char *run = p;
+
+	ob_puts(w->ob, "\"");
+	while (*p)
+	{
+		int			len = utf8_seq_len(p);
+		const char *esc = NULL;
+		char		ubuf[8];
+
+		if (len == 1 && *p >= 0x20 && *p != '"' && *p != '\\')
+		{
+			p++;
+			continue;
+		}
+		ob_append(w->ob, (const char *) run, p - run);
+		if (len == 0)
+		{
+			ob_puts(w->ob, "\xEF\xBF\xBD");
+			p++;
+		}
+		else if (len > 1)
+		{
+			ob_append(w->ob, (const char *) p, len);
+			p += len;
+		}
+		else
+		{
+			switch (*p)
+			{
+				case '"':
+					esc = "\\\"";
+					break;
+				case '\\':
+					esc = "\\\\";
+					break;
+				case '\b':
+					esc = "\\b";
+					break;
+				case '\f':
+					esc = "\\f";
+					break;
+				case '\n':
+					esc = "\\n";
+					break;
+				case '\r':
+					esc = "\\r";
+					break;
+				case '\t':
+					esc = "\\t";
+					break;
+				default:
+					snprintf(ubuf, sizeof(ubuf), "\\u%04X", *p);
+					esc = ubuf;
+			}
+			ob_puts(w->ob, esc);
+			p++;
+		}
+		run = p;
+	}
+	ob_append(w->ob, (const char *) run, p - run);
+	ob_puts(w->ob, "\"");
+}
+
+/* Separator and key of the next member of the current object or array */
+static void
+jw_key(jwriter *w, const char *key)
+{
+	if (!w->first[w->depth])
+		ob_puts(w->ob, ",");
+	w->first[w->depth] = false;
+	jw_newline(w, w->depth);
+	if (key != NULL)
+	{
+		jw_string(w, key);
+		ob_puts(w->ob, w->compact ? ":" : ": ");
+	}
+}
+
+static void
+jw_open(jwriter *w, const char *key, char bracket)
+{
+	jw_key(w, key);
+	ob_append(w->ob, &bracket, 1);
+	if (w->depth < 62)
+		w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void
+jw_close(jwriter *w, char bracket)
+{
+	bool		empty = w->first[w->depth];
+
+	w->depth--;
+	if (!empty)
+		jw_newline(w, w->depth);
+	ob_append(w->ob, &bracket, 1);
+}
+
+static void
+jw_kstr(jwriter *w, const char *key, const char *value)
+{
+	jw_key(w, key);
+	jw_string(w, value);
+}
+
+static void
+jw_kint(jwriter *w, const char *key, long value)
+{
+	jw_key(w, key);
+	ob_printf(w->ob, "%ld", value);
+}
+
+static void
+jw_kbool(jwriter *w, const char *key, bool value)
+{
+	jw_key(w, key);
+	ob_puts(w->ob, value ? "true" : "false");
+}
+
+/* One file of the JSON report */
+static void
+write_file_json(jwriter *w, const gk_file_result *fr)
+{
 	int			i;
 	int			risky;
 	int			total = count_statements(fr, &risky);
 
-	json_object_set_new(jf, "path", jstr(fr->file->path));
-	json_object_set_new(jf, "verdict", json_string(fr->risky ? "risky" : "safe"));
-	json_object_set_new(jf, "mode", json_string(mode_name(fr->mode)));
-	json_object_set_new(jf, "statements_total", json_integer(total));
-	json_object_set_new(jf, "statements_risky", json_integer(risky));
+	jw_open(w, NULL, '{');
+	jw_kstr(w, "path", fr->file->path);
+	jw_kstr(w, "verdict", fr->risky ? "risky" : "safe");
+	jw_kstr(w, "mode", mode_name(fr->mode));
+	jw_kint(w, "statements_total", total);
+	jw_kint(w, "statements_risky", risky);
+	jw_open(w, "statements", '[');
 	for (i = 0; i < fr->nresults; i++)
 	{
 		const gk_stmt_result *r = &fr->results[i];
-		json_t	   *js = json_object();
-		json_t	   *locks = json_array();
-		json_t	   *findings = json_array();
 		int			k;
 
-		json_object_set_new(js, "line", json_integer(r->stmt->line));
-		json_object_set_new(js, "column", json_integer(r->stmt->col));
-		json_object_set_new(js, "origin", json_string(origin_name(r->stmt->origin)));
-		json_object_set_new(js, "sql", jstr(r->stmt->text ? r->stmt->text : ""));
-		json_object_set_new(js, "verdict", json_string(r->risky ? "risky" : "safe"));
+		jw_open(w, NULL, '{');
+		jw_kint(w, "line", r->stmt->line);
+		jw_kint(w, "column", r->stmt->col);
+		jw_kstr(w, "origin", origin_name(r->stmt->origin));
+		jw_kstr(w, "sql", r->stmt->text ? r->stmt->text : "");
+		jw_kstr(w, "verdict", r->risky ? "risky" : "safe");
+		jw_open(w, "locks", '[');
 		for (k = 0; k < r->nlocks; k++)
 		{
-			json_t	   *jl = json_object();
-
-			json_object_set_new(jl, "mode", json_string(gk_lock_name(r->locks[k].mode)));
-			json_object_set_new(jl, "relation", jstr(r->locks[k].relation));
-			json_object_set_new(jl, "existing", json_boolean(r->locks[k].existing));
-			json_object_set_new(jl, "blocks_writes",
-								json_boolean(gk_lock_blocks_writes(r->locks[k].mode)));
-			json_array_append_new(locks, jl);
+			jw_open(w, NULL, '{');
+			jw_kstr(w, "mode", gk_lock_name(r->locks[k].mode));
+			jw_kstr(w, "relation", r->locks[k].relation);
+			jw_kbool(w, "existing", r->locks[k].existing);
+			jw_kbool(w, "blocks_writes", gk_lock_blocks_writes(r->locks[k].mode));
+			jw_close(w, '}');
 		}
-		json_object_set_new(js, "locks", locks);
-		json_object_set_new(js, "rewrite", json_boolean(r->rewrite));
-		json_object_set_new(js, "scan", json_boolean(r->scan));
-		json_object_set_new(js, "data_loss", json_boolean(r->data_loss));
+		jw_close(w, ']');
+		jw_kbool(w, "rewrite", r->rewrite);
+		jw_kbool(w, "scan", r->scan);
+		jw_kbool(w, "data_loss", r->data_loss);
+		jw_open(w, "findings", '[');
 		for (k = 0; k < r->nfindings; k++)
 		{
 			const gk_finding *fd = &r->findings[k];
-			json_t	   *jd = json_object();
 
-			json_object_set_new(jd, "rule", json_string(fd->rule->id));
-			json_object_set_new(jd, "severity",
-								json_string(fd->rule->severity == GK_SEV_RISKY ? "risky" : "note"));
-			json_object_set_new(jd, "message", jstr(fd->detail ? fd->detail : ""));
-			json_object_set_new(jd, "why", json_string(fd->rule->summary));
-			json_object_set_new(jd, "safe_alternative", json_string(fd->rule->alternative));
-			json_object_set_new(jd, "allowed", json_boolean(fd->allowed));
+			jw_open(w, NULL, '{');
+			jw_kstr(w, "rule", fd->rule->id);
+			jw_kstr(w, "severity", fd->rule->severity == GK_SEV_RISKY ? "risky" : "note");
+			jw_kstr(w, "message", fd->detail ? fd->detail : "");
+			jw_kstr(w, "why", fd->rule->summary);
+			jw_kstr(w, "safe_alternative", fd->rule->alternative);
+			jw_kbool(w, "allowed", fd->allowed);
 			if (fd->allowed)
-				json_object_set_new(jd, "allow_reason", jstr(fd->allow_reason));
-			json_array_append_new(findings, jd);
+				jw_kstr(w, "allow_reason", fd->allow_reason);
+			jw_close(w, '}');
 		}
-		json_object_set_new(js, "findings", findings);
-		json_array_append_new(stmts, js);
+		jw_close(w, ']');
+		jw_close(w, '}');
 	}
-	json_object_set_new(jf, "statements", stmts);
-	return jf;
+	jw_close(w, ']');
+	jw_close(w, '}');
 }
 
 /* The JSON document for all files */
-static json_t *
-report_json(const gk_file_result *results, int n, const gk_options *opts)
+static void
+write_report_json(outbuf *ob, bool compact, const gk_file_result *results, int n,
+				  const gk_options *opts)
 {
-	json_t	   *root = json_object();
-	json_t	   *files = json_array();
+	jwriter		w;
 	int			f;
 	int			nrisky = 0;
-	json_t	   *summary = json_object();
 
-	json_object_set_new(root, "tool", json_string("gatekeeper"));
-	json_object_set_new(root, "version", json_string(GK_VERSION));
-	json_object_set_new(root, "pg_version", json_integer(opts->pg_version));
+	memset(&w, 0, sizeof(w));
+	w.ob = ob;
+	w.compact = compact;
+	w.first[0] = true;
+	ob_puts(ob, "{");
+	w.depth = 1;
+	w.first[1] = true;
+	jw_kstr(&w, "tool", "gatekeeper");
+	jw_kstr(&w, "version", GK_VERSION);
+	jw_kint(&w, "pg_version", opts->pg_version);
+	jw_open(&w, "files", '[');
 	for (f = 0; f < n; f++)
 	{
-		json_array_append_new(files, file_json(&results[f]));
+		write_file_json(&w, &results[f]);
 		if (results[f].risky)
 			nrisky++;
 	}
-	json_object_set_new(root, "files", files);
-	json_object_set_new(summary, "files", json_integer(n));
-	json_object_set_new(summary, "safe", json_integer(n - nrisky));
-	json_object_set_new(summary, "risky", json_integer(nrisky));
-	json_object_set_new(root, "summary", summary);
-	json_object_set_new(root, "verdict", json_string(nrisky ? "risky" : "safe"));
-	return root;
+	jw_close(&w, ']');
+	jw_open(&w, "summary", '{');
+	jw_kint(&w, "files", n);
+	jw_kint(&w, "safe", n - nrisky);
+	jw_kint(&w, "risky", nrisky);
+	jw_close(&w, '}');
+	jw_kstr(&w, "verdict", nrisky ? "risky" : "safe");
+	jw_close(&w, '}');
 }
 
 /*
- * The JSON report of one file, as stored in the migration ledger by
- * "gatekeeper apply".  Caller frees with free().
+ * The JSON report of one file, compact, as stored in the migration ledger
+ * by "gatekeeper apply".  Caller frees with free(); NULL when out of memory.
  */
 char *
 gk_report_json_file(const gk_file_result *result, const gk_options *opts)
 {
-	json_t	   *root = report_json(result, 1, opts);
-	char	   *s = json_dumps(root, JSON_COMPACT);
+	outbuf		ob = {0};
 
-	json_decref(root);
-	return s;
+	write_report_json(&ob, true, result, 1, opts);
+	if (ob.failed)
+	{
+		free(ob.data);
+		return NULL;
+	}
+	return ob.data;
 }
 
 /* ---------------------------------------------------------------- GitHub */
@@ -588,7 +771,8 @@ gk_report_render(gk_format format, const gk_file_result *results, int nresults,
 			render_github(&ob, results, nresults);
 			break;
 		case GK_FORMAT_JSON:
-			root = report_json(results, nresults, opts);
+			write_report_json(&ob, false, results, nresults, opts);
+			ob_puts(&ob, "\n");
 			break;
 		case GK_FORMAT_SARIF:
 			root = report_sarif(results, nresults);

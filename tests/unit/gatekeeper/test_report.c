@@ -13,6 +13,8 @@
 
 #include "gk_test.h"
 
+#define LT_SAMPLE "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN bio text;\n"
+
 static const char *sample =
 "SET lock_timeout = '2s';\n"
 "CREATE INDEX users_email ON users (email);\n"
@@ -224,6 +226,29 @@ rules__catalogue__ids_unique_and_documented(void **state)
 	assert_false(gk_lock_blocks_writes(GK_LOCK_SHARE_UPDATE_EXCLUSIVE));
 }
 
+static void
+report__json_writer__same_bytes_as_jansson(void **state)
+{
+	gk_case		c;
+	char	   *s;
+	char	   *again;
+	json_t	   *root;
+	json_error_t je;
+
+	gk_case_run(&c, "SELECT 'tab\there \\ \"q\" \x01 caf\xc3\xa9';\n"
+				"DO $$ BEGIN EXECUTE 'DROP TABLE x'; END $$;\n" LT_SAMPLE);
+	s = gk_report_json_file(&c.result, &c.opts);
+	assert_non_null(s);
+	root = json_loads(s, 0, &je);
+	assert_non_null(root);
+	again = json_dumps(root, JSON_COMPACT);
+	assert_string_equal(s, again);
+	free(again);
+	json_decref(root);
+	free(s);
+	gk_case_free(&c);
+}
+
 int
 main(void)
 {
@@ -236,6 +261,7 @@ main(void)
 		cmocka_unit_test(report__text__verdict_lines_and_summary),
 		cmocka_unit_test(report__invalid_utf8__json_still_valid),
 		cmocka_unit_test(report__format_names__parsed),
+		cmocka_unit_test(report__json_writer__same_bytes_as_jansson),
 		cmocka_unit_test(rules__catalogue__ids_unique_and_documented),
 	};
 
