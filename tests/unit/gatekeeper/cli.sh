@@ -57,6 +57,24 @@ expect 0 "" check --format json dir
 expect 0 "" check --pg-version 15.4 --format sarif safe.sql
 expect 0 "" check --format github safe.sql
 
+# apply, approve, reject, status: usage, and files are parsed before connecting
+expect 0 "" apply --help
+expect 0 "" approve --help
+expect 0 "" status --help
+expect 3 'apply needs at least one PATH' apply --dsn 'host=/nonexistent'
+expect 3 'invalid --lock-timeout "0"' apply --lock-timeout 0 safe.sql
+expect 3 'invalid --statement-timeout' apply --statement-timeout forever safe.sql
+expect 3 'invalid --small-table "lots"' apply --small-table lots safe.sql
+expect 3 'invalid --wait "-1"' apply --wait -1 safe.sql
+expect 3 'unknown format "sarif"' apply --format sarif safe.sql
+expect 3 'cannot access "missing.sql"' apply --dsn 'host=/nonexistent' missing.sql
+expect 2 'syntax_error.sql:2:25' apply --dsn 'host=/nonexistent' safe.sql syntax_error.sql
+expect 4 'could not connect to the database' apply --dsn 'host=/nonexistent port=1' safe.sql
+expect 3 'approve needs the NAME of a migration' approve
+expect 3 'invalid --checksum "abc"' approve --checksum abc V1.sql
+expect 3 'unexpected argument "V2.sql"' reject V1.sql V2.sql
+expect 4 'could not connect to the database' status --dsn 'host=/nonexistent port=1'
+
 # the allow reason is printed
 tests=$((tests + 1))
 "$gk" check directive_reason.sql >"$out" 2>&1
