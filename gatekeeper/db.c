@@ -6,6 +6,8 @@
  *
  * The only file of the gatekeeper that uses libpq.  Statements are fixed
  * text with parameters ($1, $2): nothing user-supplied is spliced into SQL.
+ * The one deliberate exception is db_exec(), which gatekeeper apply uses to
+ * run the statements of migration files (and names the server quoted).
  *
  *-------------------------------------------------------------------------
  */
