@@ -2261,7 +2261,11 @@ analyze_transaction(stmt_ctx *c, PgQuery__TransactionStmt *s)
 		case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
 		case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
 		case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
-			if (c->idx != st->last_top)
+			if (s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK &&
+				c->idx == st->last_top)
+				add_finding(c, "early-commit",
+							"ROLLBACK at the end discards the whole migration: nothing would be applied");
+			else if (c->idx != st->last_top)
 				add_finding(c, "early-commit",
 							"%s ends the migration's transaction before the end of the file",
 							s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK ? "ROLLBACK" :

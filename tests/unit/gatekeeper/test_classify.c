@@ -1304,6 +1304,16 @@ select_into__new_table_indexed__safe(void **state)
 	gk_case_free(&c);
 }
 
+static void
+early_commit__final_rollback__risky(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "BEGIN;\n" LT "ALTER TABLE users ADD COLUMN a text;\nROLLBACK;");
+	gk_assert_risky(&c, 3, "early-commit");
+	gk_case_free(&c);
+}
+
 int
 main(void)
 {
@@ -1338,6 +1348,7 @@ main(void)
 		cmocka_unit_test(early_commit__commit_mid_file__risky),
 		cmocka_unit_test(early_commit__begin_commit_around_file__safe),
 		cmocka_unit_test(early_commit__commit_inside_do__risky),
+		cmocka_unit_test(early_commit__final_rollback__risky),
 		cmocka_unit_test(add_constraint__foreign_key_validated__risky_share_row_exclusive_both),
 		cmocka_unit_test(add_constraint__foreign_key_not_valid__safe),
 		cmocka_unit_test(add_constraint__check_validated__risky),
