@@ -248,5 +248,6 @@ extern char *gk_report_render(gk_format format, const gk_file_result *results,
 							  gk_error *err);
 extern char *gk_report_json_file(const gk_file_result *result,
 								 const gk_options *opts);
+extern char *gk_report_github_error(const gk_error *err);
 
 #endif							/* GATEKEEPER_H */

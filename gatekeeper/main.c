@@ -285,6 +285,15 @@ cmd_check(int argc, char **argv)
 		memset(&err, 0, sizeof(err));
 		if (gk_parse_path(paths.paths[i], &files[i], &err) != 0)
 		{
+			if (format == GK_FORMAT_GITHUB && err.file[0] != '\0' &&
+				(err.kind == GK_ERR_PARSE || err.kind == GK_ERR_USAGE))
+			{
+				char	   *note = gk_report_github_error(&err);
+
+				if (note != NULL)
+					fputs(note, stdout);
+				free(note);
+			}
 			if (err.kind == GK_ERR_PARSE)
 			{
 				fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);

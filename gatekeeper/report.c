@@ -649,6 +649,32 @@ render_github(outbuf *ob, const gk_file_result *results, int n)
 			  n == 1 ? "" : "s", n - nrisky, nrisky);
 }
 
+/*
+ * A GitHub annotation for an error tied to a file position (unparsable SQL,
+ * a bad directive), so that it shows on the pull request like a finding.
+ * Caller frees; NULL when out of memory.
+ */
+char *
+gk_report_github_error(const gk_error *err)
+{
+	outbuf		ob = {0};
+
+	ob_puts(&ob, "::error file=");
+	gh_escape(&ob, err->file, true);
+	ob_printf(&ob, ",line=%d,col=%d,title=", err->line, err->col);
+	gh_escape(&ob, err->kind == GK_ERR_PARSE ? "gatekeeper unparsable SQL" :
+			  "gatekeeper usage error", true);
+	ob_puts(&ob, "::");
+	gh_escape(&ob, err->message, false);
+	ob_puts(&ob, "\n");
+	if (ob.failed)
+	{
+		free(ob.data);
+		return NULL;
+	}
+	return ob.data;
+}
+
 /* ---------------------------------------------------------------- SARIF */
 static json_t *
 report_sarif(const gk_file_result *results, int n)

@@ -249,6 +249,25 @@ report__json_writer__same_bytes_as_jansson(void **state)
 	gk_case_free(&c);
 }
 
+static void
+report__github_error__annotation_with_position(void **state)
+{
+	gk_error	e;
+	char	   *s;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = GK_ERR_PARSE;
+	snprintf(e.file, sizeof(e.file), "db/V2,x.sql");
+	e.line = 3;
+	e.col = 7;
+	snprintf(e.message, sizeof(e.message), "syntax error at or near \"100%%\"");
+	s = gk_report_github_error(&e);
+	assert_non_null(s);
+	assert_string_equal(s, "::error file=db/V2%2Cx.sql,line=3,col=7,title=gatekeeper unparsable SQL::"
+						"syntax error at or near \"100%25\"\n");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -262,6 +281,7 @@ main(void)
 		cmocka_unit_test(report__invalid_utf8__json_still_valid),
 		cmocka_unit_test(report__format_names__parsed),
 		cmocka_unit_test(report__json_writer__same_bytes_as_jansson),
+		cmocka_unit_test(report__github_error__annotation_with_position),
 		cmocka_unit_test(rules__catalogue__ids_unique_and_documented),
 	};
 
