@@ -571,6 +571,12 @@ risky_gate(apply_ctx *ctx, apply_file *f, const char *mode, const char *report, 
 		return false;
 	}
 
+	if (strcmp(status, "applied") == 0)
+	{
+		/* recorded applied since this run read the ledger: nothing to do */
+		json_object_set_new(entry, "action", json_string("already_applied"));
+		return false;
+	}
 	if (strcmp(status, "approved") == 0)
 	{
 		progress(ctx, "%s: risky, approved by %s for checksum %.12s", f->name,

@@ -144,6 +144,10 @@ SELECT release.migration_failed('V3__index.sql', :c1, 'safe', 'autocommit', :s, 
 SELECT release.migration_started('V3__index.sql', :c1, 'safe', 'autocommit', :s);
 SELECT release.migration_progress('V3__index.sql', :c1, 2);
 SELECT release.migration_applied('V3__index.sql', :c1, 'safe', 'autocommit', :s);
+-- interrupted before its first statement ran, a file may still change
+SELECT release.migration_started('V4__idx.sql', :a2, 'safe', 'autocommit', :s);
+SELECT release.migration_started('V4__idx.sql', :c1, 'safe', 'autocommit', :s);
+SELECT release.migration_applied('V4__idx.sql', :c1, 'safe', 'autocommit', :s);
 RESET SESSION AUTHORIZATION;
 SELECT * FROM pg_temp.ledger();
 

@@ -249,7 +249,7 @@ BEGIN
 				  DETAIL = pg_catalog.format('No migration_approver approved checksum %s.', checksum),
 				  HINT = 'Record the request with gatekeeper apply; a DBA approves it with migration_approve().';
 	END IF;
-	IF m.status = 'applying' AND m.checksum <> checksum THEN
+	IF m.status = 'applying' AND m.checksum <> checksum AND m.statements_done > 0 THEN
 		RAISE EXCEPTION 'migration "%" changed while it was being applied', name
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = pg_catalog.format('%s of its statements ran with checksum %s; the file now has checksum %s.',
@@ -449,9 +449,7 @@ BEGIN
 		RAISE EXCEPTION 'migration "%" is already applied', name
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
-	IF m.status = 'applying' AND m.checksum <> checksum THEN
-		PERFORM release.migration_check_approved(m, name, checksum, 'safe');
-	END IF;
+	PERFORM release.migration_check_approved(m, name, checksum, 'safe');
 	IF m.name IS NULL THEN
 		INSERT INTO release.migrations (name, checksum, status, verdict, mode, report,
 										attempts, error, failed_at)
