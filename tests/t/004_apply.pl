@@ -4,7 +4,8 @@
 # everything before anything runs, a failing file is rolled back and recorded
 # with the server error (exit 6), one apply at a time, kill -9 of the CLI and
 # of the backend mid-apply leave no half-applied file and a rerun finishes,
-# and a failed or interrupted CREATE INDEX CONCURRENTLY leaves no invalid index.
+# a failed or interrupted CREATE INDEX CONCURRENTLY leaves no invalid index,
+# and small tables get their verdicts from the catalog.
 use strict;
 use warnings;
 use IPC::Run;
@@ -301,9 +302,21 @@ sql(q{DELETE FROM dups WHERE ctid = (SELECT min(ctid) FROM dups WHERE v = 1)});
 is($rc, 0, 'after the data is fixed the rerun builds it');
 is(status_of('V013__unique.sql'), 'applied', 'recorded applied');
 
+# --- verdicts from the catalog ------------------------------------------------
+put('V014__small_index.sql', "CREATE INDEX accounts_a_small ON accounts (a DESC, id);\n");
+($rc, $out, $err) = gk('apply', '--dsn', $dsn, '--dry-run', '--small-table', '0', $dir);
+is($rc, 5, 'without the size rule a plain CREATE INDEX would wait for a DBA');
+($rc, $out, $err) = gk('apply', '--dsn', $dsn, '--format', 'json', $dir);
+is($rc, 0, 'on a table below --small-table (10MB) it is applied');
+like($err, qr/allowed \[create-index-not-concurrently\]: catalog: accounts is \d+ kB, below the small-table limit of 10 MB, and apply sets lock_timeout = 5000ms/,
+	'the output says the verdict came from the catalog');
+like($out, qr/"allow_reason": "catalog: accounts is/, 'so does the JSON report');
+like(sql(q{SELECT report::text FROM release.migrations WHERE name = 'V014__small_index.sql'}),
+	qr/"allow_reason": "catalog: accounts is/, 'and the report in the ledger');
+
 # --- the ledger is consistent at the end ------------------------------------
 is(sql(q{SELECT count(*) FROM release.migrations WHERE status <> 'applied'}), '0', 'every file applied');
-is(sql(q{SELECT count(*) FROM release.migrations}), '13', 'one row per file');
+is(sql(q{SELECT count(*) FROM release.migrations}), '14', 'one row per file');
 is(sql(q{SELECT intact FROM flag_audit_verify()}), 't', 'the audit chain is intact');
 
 $node->stop;
