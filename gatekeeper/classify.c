@@ -256,6 +256,7 @@ struct gk_catalog
 	int			constraints_cap;
 	strset		constraint_index;
 	strset		unique_indexes;
+	strset		relations;		/* tables created by earlier statements of the run */
 };
 
 /* An empty catalog for one run of the gatekeeper */
@@ -286,6 +287,7 @@ gk_catalog_free(gk_catalog *c)
 	strset_free(&c->column_index);
 	strset_free(&c->constraint_index);
 	strset_free(&c->unique_indexes);
+	strset_free(&c->relations);
 	free(c);
 }
 
@@ -2134,7 +2136,14 @@ analyze_create(stmt_ctx *c, PgQuery__CreateStmt *s)
 	const char *rel = rv_name(st, s->relation);
 	size_t		i;
 
-	mark_new(st, rel);
+	/*
+	 * CREATE TABLE IF NOT EXISTS of a table an earlier file created is a
+	 * no-op: the table keeps its rows and stays "existing".
+	 */
+	if (!(s->if_not_exists && strset_get(&st->cat->relations, base_name(rel), NULL)))
+		mark_new(st, rel);
+	if (!strset_put(&st->cat->relations, arena_strdup(&st->cat->arena, base_name(rel)), 0))
+		st->arena->oom = true;
 	if (s->partbound && s->n_inh_relations >= 1 &&
 		s->inh_relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
 		add_lock(c, GK_LOCK_ACCESS_EXCLUSIVE, rv_name(st, s->inh_relations[0]->range_var));

@@ -1314,6 +1314,28 @@ early_commit__final_rollback__risky(void **state)
 	gk_case_free(&c);
 }
 
+static void
+create_if_not_exists__table_from_earlier_file__stays_existing(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "CREATE TABLE users (id bigint PRIMARY KEY, email text);");
+	gk_case_next_file(&c, LT "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\n"
+					  "CREATE INDEX users_email ON users (email);");
+	gk_assert_risky(&c, 2, "create-index-not-concurrently");
+	gk_case_free(&c);
+}
+
+static void
+create_if_not_exists__unknown_table__new(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "CREATE TABLE IF NOT EXISTS audit (id bigint);\nCREATE INDEX audit_id ON audit (id);");
+	gk_assert_safe(&c, 1);
+	gk_case_free(&c);
+}
+
 int
 main(void)
 {
@@ -1432,6 +1454,8 @@ main(void)
 		cmocka_unit_test(update__join_on_columns__risky),
 		cmocka_unit_test(drop_role__existing__risky),
 		cmocka_unit_test(select_into__new_table_indexed__safe),
+		cmocka_unit_test(create_if_not_exists__table_from_earlier_file__stays_existing),
+		cmocka_unit_test(create_if_not_exists__unknown_table__new),
 	};
 
 	return cmocka_run_group_tests_name("gatekeeper classify", tests, NULL, NULL);
