@@ -35,6 +35,7 @@ installcheck: install
 
 integration: install
 	sh tests/run-integration.sh
+	sh tests/docs-check.sh
 	sh tests/conformance/run.sh
 	sh examples/demo.sh > /dev/null
 
