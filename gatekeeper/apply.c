@@ -305,6 +305,34 @@ named_cic(const gk_stmt *s, const char **schema, const char **name)
 	return true;
 }
 
+/*
+ * Is this statement DROP INDEX CONCURRENTLY of one index (without IF
+ * EXISTS)?  Schema (NULL when unqualified) and name out.
+ */
+static bool
+single_drop_index_cc(const gk_stmt *s, const char **schema, const char **name)
+{
+	PgQuery__DropStmt *d;
+	PgQuery__List *l;
+	size_t		i;
+
+	if (s->node == NULL || s->node->node_case != PG_QUERY__NODE__NODE_DROP_STMT)
+		return false;
+	d = s->node->drop_stmt;
+	if (!d->concurrent || d->missing_ok || d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ||
+		d->n_objects != 1 || d->objects[0]->node_case != PG_QUERY__NODE__NODE_LIST)
+		return false;
+	l = d->objects[0]->list;
+	if (l->n_items < 1 || l->n_items > 2)
+		return false;
+	for (i = 0; i < l->n_items; i++)
+		if (l->items[i]->node_case != PG_QUERY__NODE__NODE_STRING)
+			return false;
+	*schema = l->n_items == 2 ? l->items[0]->string->sval : NULL;
+	*name = l->items[l->n_items - 1]->string->sval;
+	return true;
+}
+
 /* Record a failure in the ledger; a ledger error is added to the message */
 static void
 record_failure(apply_ctx *ctx, const apply_file *f, const char *verdict, const char *mode,
@@ -482,6 +510,22 @@ run_autocommit(apply_ctx *ctx, apply_file *f, const char *verdict, const char *m
 					free(before);
 					return false;
 				}
+			}
+		}
+		/* a DROP INDEX CONCURRENTLY the interrupted run completed counts as done */
+		if (resumed && top == done + 1 && single_drop_index_cc(s, &schema, &idx))
+		{
+			char		qualified[256];
+
+			if (db_index_valid(ctx->db, schema, idx, qualified, sizeof(qualified), &e) == 2)
+			{
+				progress(ctx, "  index %s was already dropped by the interrupted run", idx);
+				if (!db_migration_progress(ctx->db, f->name, f->checksum, top, &e))
+				{
+					progress_failed = true;
+					break;
+				}
+				continue;
 			}
 		}
 		if (!db_exec(ctx->db, s->text, &e))

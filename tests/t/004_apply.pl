@@ -314,9 +314,34 @@ like($out, qr/"allow_reason": "catalog: accounts is/, 'so does the JSON report')
 like(sql(q{SELECT report::text FROM release.migrations WHERE name = 'V014__small_index.sql'}),
 	qr/"allow_reason": "catalog: accounts is/, 'and the report in the ledger');
 
+# --- a rerun counts the in-flight statement the interrupted run completed ----
+# (the ledger is put where a run killed right after the statement leaves it)
+use Digest::SHA qw(sha256_hex);
+sub interrupted_after
+{
+	my ($name, $text, $done) = @_;
+	put($name, $text);
+	my $sum = sha256_hex($text);
+	$node->safe_psql('postgres',
+		"SELECT release.migration_started('$name', '$sum', 'safe', 'autocommit', '{}');"
+		  . "SELECT release.migration_progress('$name', '$sum', $done)",
+		extra_params => [ '-U', 'deployer' ]);
+}
+interrupted_after('V015__drop_index.sql', "SET lock_timeout = '2s';\nDROP INDEX CONCURRENTLY accounts_a_small;\n", 1);
+sql(q{DROP INDEX accounts_a_small});
+($rc, $out, $err) = gk('apply', '--dsn', $dsn, $dir);
+is($rc, 0, 'a DROP INDEX CONCURRENTLY done by the interrupted run is not run again') or diag($err);
+like($out, qr/index accounts_a_small was already dropped by the interrupted run/, 'and says so');
+interrupted_after('V016__build_index.sql', "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY accounts_id_desc ON accounts (id DESC);\n", 1);
+sql(q{CREATE INDEX accounts_id_desc ON accounts (id DESC)});
+($rc, $out, $err) = gk('apply', '--dsn', $dsn, $dir);
+is($rc, 0, 'a CREATE INDEX CONCURRENTLY done by the interrupted run is not run again') or diag($err);
+like($out, qr/index public\.accounts_id_desc was built by the interrupted run/, 'and says so');
+is(status_of('V016__build_index.sql'), 'applied', 'recorded applied');
+
 # --- the ledger is consistent at the end ------------------------------------
 is(sql(q{SELECT count(*) FROM release.migrations WHERE status <> 'applied'}), '0', 'every file applied');
-is(sql(q{SELECT count(*) FROM release.migrations}), '14', 'one row per file');
+is(sql(q{SELECT count(*) FROM release.migrations}), '16', 'one row per file');
 is(sql(q{SELECT intact FROM flag_audit_verify()}), 't', 'the audit chain is intact');
 
 $node->stop;
