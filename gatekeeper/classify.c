@@ -1485,6 +1485,9 @@ analyze_index(stmt_ctx *c, PgQuery__IndexStmt *s)
 	{
 		note_nontransactional(c, "CREATE INDEX CONCURRENTLY");
 		add_lock(c, GK_LOCK_SHARE_UPDATE_EXCLUSIVE, rel);
+		if (!s->if_not_exists && existing)
+			add_finding(c, "prefer-if-not-exists",
+						"CREATE INDEX CONCURRENTLY without IF NOT EXISTS cannot simply be retried");
 	}
 	else
 	{
@@ -1857,7 +1860,12 @@ analyze_drop(stmt_ctx *c, PgQuery__DropStmt *s)
 	size_t		i;
 
 	if (s->concurrent)
+	{
 		note_nontransactional(c, "DROP INDEX CONCURRENTLY");
+		if (!s->missing_ok)
+			add_finding(c, "prefer-if-not-exists",
+						"DROP INDEX CONCURRENTLY without IF EXISTS cannot simply be retried");
+	}
 	for (i = 0; i < s->n_objects; i++)
 	{
 		const char *name = object_name(st, s->objects[i]);

@@ -1336,6 +1336,22 @@ create_if_not_exists__unknown_table__new(void **state)
 	gk_case_free(&c);
 }
 
+static void
+notes__concurrently_without_if_not_exists__note_only(void **state)
+{
+	gk_case		c;
+
+	gk_case_run(&c, "CREATE INDEX CONCURRENTLY users_a ON users (a);\n"
+				"CREATE INDEX CONCURRENTLY IF NOT EXISTS users_b ON users (b);\n"
+				"DROP INDEX CONCURRENTLY users_old;");
+	gk_assert_safe(&c, 0);
+	assert_non_null(gk_case_finding(&c, 0, "prefer-if-not-exists"));
+	assert_null(gk_case_finding(&c, 1, "prefer-if-not-exists"));
+	assert_non_null(gk_case_finding(&c, 2, "prefer-if-not-exists"));
+	assert_false(c.result.risky);
+	gk_case_free(&c);
+}
+
 int
 main(void)
 {
@@ -1444,6 +1460,7 @@ main(void)
 		cmocka_unit_test(dynamic_sql__ddl_in_do_body__risky),
 		cmocka_unit_test(notes__style_advice__never_risky),
 		cmocka_unit_test(notes__bigint_text_timestamptz__no_notes),
+		cmocka_unit_test(notes__concurrently_without_if_not_exists__note_only),
 		cmocka_unit_test(allow__directive_with_reason__safe_and_reason_kept),
 		cmocka_unit_test(allow__directive_other_rule__still_risky),
 		cmocka_unit_test(allow__command_line__safe),
