@@ -42,6 +42,14 @@
 #include "utils/snapmgr.h"
 
 #include "pg_release.h"
+#include "stats.h"
+
+/* String keys are the default hashing before PostgreSQL 14. */
+#if PG_VERSION_NUM >= 140000
+#define FLAG_HASH_STRINGS HASH_STRINGS
+#else
+#define FLAG_HASH_STRINGS 0
+#endif
 
 /* Bumped whenever a new cache copy is swapped in. */
 uint64		flag_cache_generation = 0;
@@ -60,9 +68,9 @@ static uint64 flag_cache_inval_count = 0;
  * A cache loaded with the statement's snapshot instead of the latest one
  * (only in parallel mode, where no new snapshot may be taken) may miss
  * commits whose invalidations this backend has already consumed; it is
- * trusted only until the end of the transaction that loaded it.
+ * trusted only until the next statement.
  */
-static LocalTransactionId flag_cache_provisional_lxid = InvalidLocalTransactionId;
+static bool flag_cache_provisional = false;
 
 PG_FUNCTION_INFO_V1(flag_cache_invalidate);
 
@@ -214,15 +222,16 @@ flag_cache_read_flags(Oid relid, Snapshot snapshot, MemoryContext newcxt)
 	ctl.entrysize = sizeof(CompiledFlag);
 	ctl.hcxt = newcxt;
 	hash = hash_create("pg_release flags", 64, &ctl,
-					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+					   HASH_ELEM | FLAG_HASH_STRINGS | HASH_CONTEXT);
 
 	if (!OidIsValid(relid))
 		return hash;
 
-	tmpcxt = AllocSetContextCreate(CurrentMemoryContext,
+	/* children of newcxt: an error during the load frees them with it */
+	tmpcxt = AllocSetContextCreate(newcxt,
 								   "pg_release flag load",
 								   ALLOCSET_DEFAULT_SIZES);
-	segcxt = AllocSetContextCreate(CurrentMemoryContext,
+	segcxt = AllocSetContextCreate(newcxt,
 								   "pg_release segment load",
 								   ALLOCSET_DEFAULT_SIZES);
 	segments = flag_cache_read_segments(get_rel_namespace(relid), snapshot, segcxt);
@@ -272,6 +281,8 @@ flag_cache_read_flags(Oid relid, Snapshot snapshot, MemoryContext newcxt)
 		flag->variants = NULL;
 		flag->n_dependencies = 0;
 		flag->dependencies = NULL;
+		/* counters live as long as the server: the pointer stays valid */
+		flag->stats = stats_entry(keybuf, keylen);
 
 		d = heap_getattr(tuple, att_strategies, desc, &isnull);
 		if (!isnull)
@@ -353,7 +364,7 @@ flag_cache_reload(void)
 	flag_cache_hash = newhash;
 	flag_cache_generation++;
 	flag_cache_relid = relid;
-	flag_cache_provisional_lxid = provisional ? MyProc->lxid : InvalidLocalTransactionId;
+	flag_cache_provisional = provisional;
 	flag_cache_valid = (inval_count == flag_cache_inval_count);
 }
 
@@ -366,8 +377,13 @@ void
 flag_cache_begin_statement(void)
 {
 	AcceptInvalidationMessages();
-	if (flag_cache_provisional_lxid != InvalidLocalTransactionId &&
-		flag_cache_provisional_lxid != MyProc->lxid)
+
+	/*
+	 * A copy loaded with an earlier statement's snapshot may miss commits
+	 * whose invalidations were consumed meanwhile: never trust it past that
+	 * statement.
+	 */
+	if (flag_cache_provisional)
 		flag_cache_valid = false;
 	flag_cache_ensure_loaded();
 }

@@ -36,6 +36,7 @@
 #endif
 
 #include "pg_release.h"
+#include "stats.h"
 
 /* What a call site remembers between calls (fn_extra). */
 typedef struct FlagCallCache
@@ -445,6 +446,17 @@ flag_eval_resolve(FunctionCallInfo fcinfo, text *key)
 	return cc->flag;
 }
 
+/*
+ * Count an evaluation in shared memory (one atomic add; nothing without
+ * shared_preload_libraries) and pass the result through.
+ */
+static inline bool
+eval_counted(CompiledFlag *flag, bool result)
+{
+	stats_count_evaluation(flag->stats, result);
+	return result;
+}
+
 /* Evaluate with only a user id (possibly absent). */
 static bool
 eval_for_user(FunctionCallInfo fcinfo, const char *user_id, int user_id_len)
@@ -456,11 +468,14 @@ eval_for_user(FunctionCallInfo fcinfo, const char *user_id, int user_id_len)
 		return false;
 	flag = flag_eval_resolve(fcinfo, PG_GETARG_TEXT_PP(0));
 	if (flag == NULL)
+	{
+		stats_count_unknown();
 		return false;
+	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.user_id = user_id;
 	ctx.user_id_len = user_id_len;
-	return flag_eval(flag, &ctx);
+	return eval_counted(flag, flag_eval(flag, &ctx));
 }
 
 /* flag_enabled(key text): no user, so true only when fully on. */
@@ -545,6 +560,9 @@ flag_enabled_context(PG_FUNCTION_ARGS)
 
 	flag = flag_eval_resolve(fcinfo, PG_GETARG_TEXT_PP(0));
 	if (flag == NULL)
+	{
+		stats_count_unknown();
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(flag_eval(flag, &ctx));
+	}
+	PG_RETURN_BOOL(eval_counted(flag, flag_eval(flag, &ctx)));
 }

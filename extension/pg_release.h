@@ -204,6 +204,7 @@ typedef struct CompiledFlag
 	CompiledVariants *variants; /* feature variants, or NULL */
 	int			n_dependencies;
 	CompiledDependency *dependencies;
+	struct FlagStats *stats;	/* shared-memory counters, NULL if none */
 } CompiledFlag;
 
 /*

@@ -38,6 +38,13 @@ SELECT key, requests, errors FROM flag_stats WHERE key = 'TASK-1';
 SELECT flag_stats_reset();
 SELECT sum(requests) AS requests_after_reset FROM flag_stats;
 
+-- every evaluation is counted, on and off; unknown keys apart
+SELECT count(*) FILTER (WHERE flag_enabled('TASK-1', g::text)) AS users_on
+  FROM generate_series(1, 1000) g;
+SELECT flag_enabled('NOPE-1', 'u1') AS unknown_1, flag_enabled('NOPE-2', '{}'::jsonb) AS unknown_2;
+SELECT key, evaluations, evaluations_on, evaluations_off FROM flag_stats WHERE key = 'TASK-1';
+SELECT evaluations_off AS unknown_lookups FROM release.flag_counters() WHERE key IS NULL;
+
 -- the default policy: > 5 % errors with >= 100 requests in 2 consecutive windows
 CREATE TEMP TABLE clock (t0 timestamptz);
 INSERT INTO clock VALUES (now());
