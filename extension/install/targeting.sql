@@ -43,6 +43,8 @@ CREATE TRIGGER segments_touch
 CREATE TRIGGER segments_cache_invalidate
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON release.segments
 	FOR EACH STATEMENT EXECUTE FUNCTION release.flag_cache_invalidate();
+-- also when rows arrive by logical replication (session_replication_role = replica)
+ALTER TABLE release.segments ENABLE ALWAYS TRIGGER segments_cache_invalidate;
 
 -- ---------------------------------------------------------------------------
 -- Validation helpers
