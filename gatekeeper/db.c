@@ -155,8 +155,9 @@ db_wait_notify(gk_db *db, int timeout_ms, char *errbuf, size_t errlen)
 }
 
 /*
- * Read up to max undelivered alerts, oldest first.  Returns how many, or -1
- * with a message (also when pg_release is not installed).
+ * Read up to max undelivered alerts, the least tried first and then the
+ * oldest, so one alert that keeps failing cannot starve newer ones.  Returns
+ * how many, or -1 with a message (also when pg_release is not installed).
  */
 int
 db_fetch_alerts(gk_db *db, gk_alert *out, int max, char *errbuf, size_t errlen)
@@ -171,7 +172,7 @@ db_fetch_alerts(gk_db *db, gk_alert *out, int max, char *errbuf, size_t errlen)
 	params[0] = limit;
 	res = PQexecParams(db->conn,
 					   "SELECT id, payload::text FROM release.alerts "
-					   "WHERE delivered_at IS NULL ORDER BY id LIMIT $1::int",
+					   "WHERE delivered_at IS NULL ORDER BY attempts, id LIMIT $1::int",
 					   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
@@ -259,8 +260,8 @@ db_connect_as(const char *dsn, const char *user, const char *password,
 			  const char *application_name, bool require_password,
 			  char *errbuf, size_t errlen)
 {
-	const char *keys[6];
-	const char *vals[6];
+	const char *keys[7];
+	const char *vals[7];
 	int			n = 0;
 	PGconn	   *conn;
 	gk_db	   *db;
@@ -282,6 +283,12 @@ db_connect_as(const char *dsn, const char *user, const char *password,
 	}
 	keys[n] = "application_name";
 	vals[n++] = application_name;
+	/*
+	 * The service answers one request at a time: no statement may hold it
+	 * for long, and a row lock held elsewhere must not freeze it.
+	 */
+	keys[n] = "options";
+	vals[n++] = "-c statement_timeout=5s -c lock_timeout=2s";
 	keys[n] = NULL;
 	vals[n] = NULL;
 
@@ -314,6 +321,30 @@ db_connect_as(const char *dsn, const char *user, const char *password,
 	}
 	db->conn = conn;
 	return db;
+}
+
+/*
+ * May this login use the board?  Members of release_reader (operators and
+ * approvers are) that are not superusers.
+ */
+bool
+db_board_role_allowed(gk_db *db, char *errbuf, size_t errlen)
+{
+	PGresult   *res = PQexec(db->conn,
+							 "SELECT r.rolsuper, pg_catalog.pg_has_role(r.oid, 'release_reader', 'MEMBER') "
+							 "FROM pg_catalog.pg_roles r WHERE r.rolname = pg_catalog.session_user()");
+	bool		ok = false;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		db_set_error(errbuf, errlen, "checking the role failed: ", PQresultErrorMessage(res));
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		db_set_error(errbuf, errlen, "superusers may not use the board", NULL);
+	else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+		db_set_error(errbuf, errlen, "the role is not a member of release_reader", NULL);
+	else
+		ok = true;
+	PQclear(res);
+	return ok;
 }
 
 /* Is the connection still usable? */

@@ -136,4 +136,6 @@ extern bool db_enable_flags(gk_db *db, const char *keys_json, const char *note, 
 extern bool db_set_rollout(gk_db *db, const char *key, int percent, const char *note,
 						   gk_db_error *err);
 
+extern bool db_board_role_allowed(gk_db *db, char *errbuf, size_t errlen);
+
 #endif							/* GATEKEEPER_DB_H */

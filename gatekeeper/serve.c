@@ -428,6 +428,19 @@ board_login(server *srv, struct MHD_Connection *c, char **user, enum MHD_Result 
 		*ret = respond_login(c, "The database refused this role and password.");
 		goto done;
 	}
+	/*
+	 * Only roles meant for the board may use it: members of release_reader
+	 * (operators and approvers are), never superusers, so the board cannot
+	 * be used to guess the password of any role pg_hba.conf lets in.
+	 */
+	if (!db_board_role_allowed(db, err, sizeof(err)))
+	{
+		srv->opts->log("board: login of \"%s\" refused: %s", name, log_safe(err));
+		db_close(db);
+		db = NULL;
+		*ret = respond_login(c, "This role may not use the release board.");
+		goto done;
+	}
 	*user = strdup(name);
 	if (*user == NULL)
 	{
@@ -532,6 +545,11 @@ form_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *file
 			f->keys = grown;
 			memset(&f->keys[f->nkeys], 0, sizeof(gk_buf));
 			f->nkeys++;
+		}
+		if (f->nkeys == 0)
+		{
+			f->bad = true;		/* a continuation of a field never started */
+			return MHD_NO;
 		}
 		target = &f->keys[f->nkeys - 1];
 	}
@@ -732,7 +750,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (post && length != NULL && strtoull(length, NULL, 10) > o->max_body)
 		{
 			/* refuse before the body is sent (no 100 Continue) */
-			o->log("%s %s refused: Content-Length %s over %zu bytes", method, url, length, o->max_body);
+			/* the URL and header are the client's text: not logged (log injection) */
+			o->log("request refused: Content-Length over %zu bytes", o->max_body);
 			return respond_json(c, MHD_HTTP_CONTENT_TOO_LARGE, "error", "body too large");
 		}
 		if (post && (rt == ROUTE_ENABLE || rt == ROUTE_ROLLOUT))
@@ -863,6 +882,7 @@ serve_run(const serve_options *opts, char *errbuf, size_t errlen)
 						 MHD_OPTION_NOTIFY_COMPLETED, completed, &srv,
 						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
 						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 64,
+						 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) 16,
 						 MHD_OPTION_END);
 	if (d == NULL)
 	{

@@ -36,7 +36,7 @@ cd "$scratch"
 status=0
 $RUN env PATH="$bindir:$PATH" TESTDIR="$scratch" PG_REGRESS=/bin/true \
 	GATEKEEPER="$scratch/gatekeeper" \
-	prove -I "$perldir" t/*.pl || status=$?
+	prove -I "$perldir" ${TAP_TESTS:-t/*.pl} || status=$?
 if [ "$status" -ne 0 ]; then
 	for log in "$scratch"/tmp_check/log/*; do
 		[ -f "$log" ] && { echo "=== $log"; tail -n 50 "$log"; }

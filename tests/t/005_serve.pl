@@ -39,7 +39,9 @@ sub sql { return $node->safe_psql('postgres', $_[0]); }
 sql(q{CREATE EXTENSION pg_release;
       CREATE ROLE webhook LOGIN PASSWORD 'hook-pw-123' IN ROLE release_tracker;
       CREATE ROLE ada LOGIN PASSWORD 'ada-pw-123' IN ROLE release_operator;
-      CREATE ROLE rita LOGIN PASSWORD 'rita-pw-123' IN ROLE release_reader;});
+      CREATE ROLE rita LOGIN PASSWORD 'rita-pw-123' IN ROLE release_reader;
+      CREATE ROLE eve LOGIN PASSWORD 'eve-pw-123';
+      CREATE ROLE root LOGIN SUPERUSER PASSWORD 'root-pw-123';});
 
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $port = PostgreSQL::Test::Cluster::get_free_port();
@@ -198,6 +200,13 @@ is($code, '401', 'board: a wrong password gets 401');
 is($code, '401', 'board: a role name with a newline is refused (no forged log lines)');
 ($code) = http('GET', '/', '-u', 'postgres:anything');
 is($code, '401', 'board: a login the server did not check the password of (trust) is refused');
+($code) = http('GET', '/', '-u', 'eve:eve-pw-123');
+is($code, '401', 'board: a role outside release_reader is refused, right password or not');
+($code) = http('GET', '/', '-u', 'root:root-pw-123');
+is($code, '401', 'board: a superuser is refused');
+($code) = http('POST', "/x%0a2026-11-26T00:00:00Z%20board:%20enabled%202%20flags", '-H', 'Content-Length: 99999999');
+eval { $serve->pump_nb };
+unlike($err, qr/^2026-11-26T00:00:00Z board: enabled 2 flags/m, 'no log line can be forged through the URL');
 
 ($code, $body, $headers) = http('GET', '/', '-u', 'ada:ada-pw-123');
 is($code, '200', 'board: ada signs in');
