@@ -26,6 +26,9 @@
 
 #include "pg_release.h"
 
+/* Set by an operator that could not decide (a regex over its budget). */
+static bool constraint_undecided = false;
+
 static const struct
 {
 	const char *name;
@@ -564,7 +567,17 @@ constraint_eval_op(const CompiledConstraint *c, const EvalContext *ctx)
 		case OP_REGEX:
 			if (!found || c->invalid)
 				return false;
-			return pattern_match(c->pattern, val, len);
+			switch (pattern_match(c->pattern, val, len))
+			{
+				case 1:
+					return true;
+				case 0:
+					return false;
+				default:
+					/* undecided: false even when inverted (fail closed) */
+					constraint_undecided = true;
+					return false;
+			}
 		case OP_IN_CIDR:
 			{
 				CidrBlock	addr;
@@ -589,6 +602,9 @@ constraint_eval(const CompiledConstraint *c, const EvalContext *ctx)
 
 	if (c->op == OP_UNKNOWN)
 		return false;
+	constraint_undecided = false;
 	r = constraint_eval_op(c, ctx);
+	if (unlikely(constraint_undecided))
+		return false;
 	return c->inverted ? !r : r;
 }

@@ -284,9 +284,11 @@ pattern_compile(const char *src, int len, bool caseless, MemoryContext cxt,
 
 /*
  * Does the pattern match anywhere in the subject (RE2's PartialMatch, JS's
- * test())?  The subject is database text, already valid in its encoding.
+ * test())?  1 yes, 0 no, -1 undecided: the backtracking budget ran out
+ * (RE2 is linear and would have answered; callers must fail closed).  The
+ * subject is database text, already valid in its encoding.
  */
-bool
+int
 pattern_match(const Pattern *pat, const char *subject, int len)
 {
 	int			rc;
@@ -297,5 +299,7 @@ pattern_match(const Pattern *pat, const char *subject, int len)
 	if (unlikely(rc == PCRE2_ERROR_JIT_STACKLIMIT))
 		rc = pcre2_match(pat->code, (PCRE2_SPTR) subject, (PCRE2_SIZE) len, 0,
 						 PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, pat->match, pat->mctx);
-	return rc >= 0;
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }

@@ -315,7 +315,7 @@ extern void variant_append_json(StringInfo buf, const CompiledVariant *v,
 /* pattern.c */
 extern Pattern *pattern_compile(const char *src, int len, bool caseless,
 								MemoryContext cxt, char **why);
-extern bool pattern_match(const Pattern *pat, const char *subject, int len);
+extern int	pattern_match(const Pattern *pat, const char *subject, int len);
 
 /* context.c */
 extern const char *context_parse(Jsonb *jb, EvalContext *ctx);

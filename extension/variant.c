@@ -23,6 +23,9 @@
 
 #include "pg_release.h"
 
+/* Largest sum of a variant list's weights (Unleash uses 1000 per list). */
+#define VARIANT_MAX_TOTAL_WEIGHT 100000000
+
 PG_FUNCTION_INFO_V1(flag_variant);
 
 /* Compile a variant's "overrides": [{contextName, values: [...]}]. */
@@ -162,6 +165,13 @@ variant_compile_list(JsonbContainer *list, const char *group_id,
 			stickiness = compile_string(&v, CurrentMemoryContext);
 
 		variant_compile_overrides(var, obj, report, cxt);
+		/* weights are at most 1,000,000 each: keep their sum an int */
+		if ((int64) vs->total_weight + var->weight > VARIANT_MAX_TOTAL_WEIGHT)
+		{
+			compile_problem(report, true, ERRCODE_INVALID_PARAMETER_VALUE,
+							"variant weights add up to more than %d", VARIANT_MAX_TOTAL_WEIGHT);
+			var->weight = 0;
+		}
 		vs->total_weight += var->weight;
 		vs->n++;
 	}

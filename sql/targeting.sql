@@ -232,4 +232,13 @@ UPDATE release.flags SET enabled = true,
  WHERE key = 'TGT-OFF';
 SELECT flag_enabled('TGT-OFF', 'x'::text) AS x, flag_enabled('TGT-OFF', 'y'::text) AS y;
 
+-- a regex that exhausts its backtracking budget is undecided: false, even
+-- inverted (RE2 would have matched; we must not open a blocked audience)
+SELECT flag_create('TGT-REDOS');
+SELECT flag_set_strategies('TGT-REDOS', '[{"name": "default", "constraints": [
+	{"contextName": "email", "operator": "REGEX", "value": "^(\\w+\\.?)*$|@blocked\\.com", "inverted": true}]}]');
+SELECT flag_enabled('TGT-REDOS', '{"properties": {"email": "ann@example.org"}}'::jsonb) AS normal_address,
+       flag_enabled('TGT-REDOS', '{"properties": {"email": "x@blocked.com"}}'::jsonb) AS blocked_short,
+       flag_enabled('TGT-REDOS', '{"properties": {"email": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!x@blocked.com"}}'::jsonb) AS blocked_hostile;
+
 DROP EXTENSION pg_release;
