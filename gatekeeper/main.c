@@ -753,7 +753,8 @@ help_apply(void)
 		   "      --small-table=SIZE       tables below SIZE (default 10MB, 0 = off) are not risky\n"
 		   "                               for locking rules, lock_timeout being set\n"
 		   "  -f, --format=FORMAT          text (default) or json (progress then goes to stderr)\n"
-		   "      --pg-version=VERSION     --allow=RULE  --max-lock-timeout=TIME  as for check\n"
+		   "      --pg-version=VERSION     --max-lock-timeout=TIME  as for check (no --allow:\n"
+		   "                               use in-file gatekeeper:allow directives)\n"
 		   "  -h, --help                   show this help and exit\n\n");
 	printf("Exit codes: 0 all applied, 2 unparsable SQL, 3 usage, 4 database (cannot connect,\n"
 		   "pg_release missing, another apply running), 5 a risky file awaits approval (or\n"
@@ -803,7 +804,6 @@ cmd_apply(int argc, char **argv)
 	gk_apply_options ao;
 	gk_apply_result res;
 	const char **allow = NULL;
-	int			allow_cap = 0;
 	bool		json = false;
 	char	   *end;
 	long		v;
@@ -870,12 +870,15 @@ cmd_apply(int argc, char **argv)
 				}
 				break;
 			case 'a':
-				if ((rc = add_allows(&ao.check, &allow, &allow_cap, optarg)) != 0)
-				{
-					free(allow);
-					return rc;
-				}
-				break;
+				/*
+				 * The ledger trusts the verdict apply sends: an allow list on
+				 * the pipeline's command line would turn a risky file safe
+				 * without anyone reviewing it.  In-file directives are part
+				 * of the reviewed file (and of its checksum).
+				 */
+				free(allow);
+				return usage_error("%s", "apply does not take --allow: put \"-- gatekeeper:allow RULE reason\" "
+								   "in the migration, where review sees it");
 			case 't':
 				if (!parse_timeout_opt(optarg, &ao.check.max_lock_timeout_ms, false))
 				{

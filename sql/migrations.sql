@@ -69,6 +69,9 @@ SELECT release.migration_request('V2__drop.sql', :b1, 'risky', 'transaction', :r
 -- a risky file cannot be recorded started or applied without an approval
 SELECT pg_temp.try($$SELECT release.migration_applied('V2__drop.sql', 'bbbb000000000000000000000000000000000000000000000000000000000001', 'risky', 'transaction', '{}')$$);
 SELECT pg_temp.try($$SELECT release.migration_started('V2__drop.sql', 'bbbb000000000000000000000000000000000000000000000000000000000001', 'risky', 'autocommit', '{}')$$);
+-- ... and a client that calls it safe (other options, other catalog) changes nothing
+SELECT pg_temp.try($$SELECT release.migration_started('V2__drop.sql', 'bbbb000000000000000000000000000000000000000000000000000000000001', 'safe', 'transaction', '{}')$$);
+SELECT pg_temp.try($$SELECT release.migration_applied('V2__drop.sql', 'bbbb000000000000000000000000000000000000000000000000000000000001', 'safe', 'transaction', '{}')$$);
 -- nor can the pipeline approve its own request, or write the ledger directly
 SELECT pg_temp.try($$SELECT migration_approve('V2__drop.sql', 'bbbb000000000000000000000000000000000000000000000000000000000001', 'me')$$);
 SELECT pg_temp.try($$UPDATE release.migrations SET status = 'approved'$$);

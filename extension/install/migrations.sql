@@ -242,6 +242,20 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	/*
+	 * The verdict is the client's word.  A file once parked or rejected
+	 * stays blocked until a DBA decides, and a file once found risky stays
+	 * risky, whatever a later run (other options, other catalog) reports.
+	 */
+	IF m.name IS NOT NULL AND m.checksum = checksum
+	   AND m.status IN ('rejected', 'awaiting_approval') THEN
+		RAISE EXCEPTION 'migration "%" is %', name, pg_catalog.replace(m.status, '_', ' ')
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'It runs only after migration_approve() for this checksum.';
+	END IF;
+	IF m.name IS NOT NULL AND m.checksum = checksum AND m.verdict = 'risky' THEN
+		verdict := 'risky';
+	END IF;
 	IF verdict = 'risky' AND (m.name IS NULL OR m.approved_checksum IS DISTINCT FROM checksum
 							  OR m.status NOT IN ('approved', 'applying', 'failed')) THEN
 		RAISE EXCEPTION 'migration "%" is risky and not approved', name

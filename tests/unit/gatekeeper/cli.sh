@@ -64,6 +64,7 @@ expect 0 "" status --help
 expect 3 'apply needs at least one PATH' apply --dsn 'host=/nonexistent'
 expect 3 'invalid --lock-timeout "0"' apply --lock-timeout 0 safe.sql
 expect 3 'invalid --statement-timeout' apply --statement-timeout forever safe.sql
+expect 3 'apply does not take --allow' apply --allow truncate safe.sql
 expect 3 'invalid --small-table "lots"' apply --small-table lots safe.sql
 expect 3 'invalid --wait "-1"' apply --wait -1 safe.sql
 expect 3 'unknown format "sarif"' apply --format sarif safe.sql
