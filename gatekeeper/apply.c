@@ -345,6 +345,24 @@ record_failure(apply_ctx *ctx, const apply_file *f, const char *verdict, const c
 }
 
 /*
+ * A file's own BEGIN / START TRANSACTION / COMMIT / END wrapping: apply runs
+ * the file in its own transaction, so these are skipped there (running them
+ * would commit the file before its ledger row).
+ */
+static bool
+apply_is_txn_wrapper(const gk_stmt *s)
+{
+	PgQuery__TransactionStmtKind kind;
+
+	if (s->node == NULL || s->node->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+		return false;
+	kind = s->node->transaction_stmt->kind;
+	return kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN ||
+		kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START ||
+		kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT;
+}
+
+/*
  * Run a transactional file: one transaction with SET LOCAL timeouts, its
  * statements one by one (so an error names the statement), the ledger row
  * written before COMMIT.  Returns true when applied.
@@ -368,9 +386,23 @@ run_transaction(apply_ctx *ctx, apply_file *f, const char *verdict, const char *
 	for (i = 0; i < f->file.nstmts; i++)
 	{
 		failed = &f->file.stmts[i];
-		if (failed->origin == GK_ORIGIN_TOP && !db_exec(ctx->db, failed->text, &e))
+		if (failed->origin == GK_ORIGIN_TOP && !apply_is_txn_wrapper(failed) &&
+			!db_exec(ctx->db, failed->text, &e))
 			break;
 		failed = NULL;
+	}
+	/*
+	 * The file's changes and its ledger row must commit together: if
+	 * anything in the file ended our transaction, stop before writing the
+	 * ledger outside it.
+	 */
+	if (failed == NULL && !db_in_transaction(ctx->db))
+	{
+		stop(ctx, GK_EXIT_FAILED,
+			 "%s ended gatekeeper's transaction itself (COMMIT or ROLLBACK): what it did may be "
+			 "committed without a ledger row; check the database, then record or fix it by hand",
+			 f->name);
+		return false;
 	}
 	if (failed != NULL)
 	{

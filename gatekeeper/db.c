@@ -731,6 +731,13 @@ db_apply_lock(gk_db *db, int wait_s, char *holder, size_t holder_len, gk_sql_err
 	}
 }
 
+/* Is the session inside a transaction block (idle in transaction)? */
+bool
+db_in_transaction(gk_db *db)
+{
+	return PQtransactionStatus(db->conn) == PQTRANS_INTRANS;
+}
+
 /* Run sql (one statement or several, simple protocol); false with err. */
 bool
 db_exec(gk_db *db, const char *sql, gk_sql_error *err)

@@ -74,6 +74,7 @@ extern int	db_release_schema(gk_db *db, char *schema, size_t len, gk_sql_error *
 extern int	db_apply_lock(gk_db *db, int wait_s, char *holder, size_t holder_len,
 						  gk_sql_error *err);
 extern bool db_exec(gk_db *db, const char *sql, gk_sql_error *err);
+extern bool db_in_transaction(gk_db *db);
 extern bool db_set_timeouts(gk_db *db, bool local, long lock_timeout_ms,
 							long statement_timeout_ms, gk_sql_error *err);
 extern int	db_ledger_load(gk_db *db, gk_ledger_row **rows, gk_sql_error *err);

@@ -339,9 +339,21 @@ is($rc, 0, 'a CREATE INDEX CONCURRENTLY done by the interrupted run is not run a
 like($out, qr/index public\.accounts_id_desc was built by the interrupted run/, 'and says so');
 is(status_of('V016__build_index.sql'), 'applied', 'recorded applied');
 
+# --- a file that wraps itself in BEGIN ... COMMIT -----------------------------
+# its COMMIT must not commit the file before its ledger row: apply skips the
+# wrapper and runs the file in its own transaction
+put('V017__wrapped.sql', "BEGIN;\nSET LOCAL lock_timeout = '2s';\nCREATE TABLE wrapped (a int);\nCOMMIT;\n");
+($rc, $out, $err) = gk('apply', '--dsn', $dsn, $dir);
+is($rc, 0, 'a file with its own BEGIN/COMMIT is applied') or diag($err);
+is(status_of('V017__wrapped.sql'), 'applied', 'and recorded applied');
+is(sql(q{SELECT to_regclass('wrapped') IS NOT NULL}), 't', 'its table exists');
+is(sql(q{SELECT (SELECT xmin FROM pg_class WHERE oid = 'wrapped'::regclass)
+              = (SELECT xmin FROM release.migrations WHERE name = 'V017__wrapped.sql')}), 't',
+	'its table and its ledger row committed in one transaction');
+
 # --- the ledger is consistent at the end ------------------------------------
 is(sql(q{SELECT count(*) FROM release.migrations WHERE status <> 'applied'}), '0', 'every file applied');
-is(sql(q{SELECT count(*) FROM release.migrations}), '16', 'one row per file');
+is(sql(q{SELECT count(*) FROM release.migrations}), '17', 'one row per file');
 is(sql(q{SELECT intact FROM flag_audit_verify()}), 't', 'the audit chain is intact');
 
 $node->stop;
