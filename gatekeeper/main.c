@@ -946,10 +946,11 @@ help_decide(const char *cmd)
 
 	printf("%s a migration waiting in pg_release's ledger (role migration_approver).\n\n",
 		   approve ? "Approve" : "Reject");
-	printf("Usage:\n  %s %s --dsn DSN [--checksum SHA256] [--note TEXT] NAME\n\n", progname, cmd);
+	printf("Usage:\n  %s %s --dsn DSN %s [--note TEXT] NAME\n\n", progname, cmd,
+		   approve ? "--checksum SHA256" : "[--checksum SHA256]");
 	printf("NAME is the migration's file name as shown by \"gatekeeper status\".  The %s\n"
 		   "binds to the file's checksum: pass --checksum with the checksum of the report\n"
-		   "you reviewed (without it, the ledger's current checksum is used and printed).\n\n",
+		   "you reviewed (required for approve; a reject without it uses the ledger's).\n\n",
 		   approve ? "approval" : "decision");
 	printf("Options:\n"
 		   "  -d, --dsn=DSN        libpq connection string (default: PG* environment)\n"
@@ -1016,6 +1017,10 @@ cmd_decide(int argc, char **argv)
 	if (checksum != NULL && (strlen(checksum) != GK_SHA256_HEX_LEN ||
 							 strspn(checksum, "0123456789abcdef") != GK_SHA256_HEX_LEN))
 		return usage_error("invalid --checksum \"%s\" (expected 64 lower-case hex digits)", checksum);
+	/* an approval names what was reviewed, never "whatever the ledger holds now" */
+	if (approve && checksum == NULL)
+		return usage_error("%s", "approve needs --checksum: the SHA-256 of the file you reviewed "
+						   "(gatekeeper status shows it)");
 
 	db = db_connect_app(dsn, approve ? "gatekeeper approve" : "gatekeeper reject", errbuf, sizeof(errbuf));
 	if (db == NULL)

@@ -13,6 +13,7 @@ use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Digest::SHA qw(sha256_hex);
 
 my $gatekeeper = $ENV{GATEKEEPER};
 die "GATEKEEPER must point at the gatekeeper binary" unless $gatekeeper && -x $gatekeeper;
@@ -112,7 +113,9 @@ my $sum3 = sql(q{SELECT checksum FROM release.migrations WHERE name = 'V003__dro
 ($rc, $out, $err) = gk('approve', '--dsn', $dba, '--checksum', 'a' x 64, 'V003__drop_note.sql');
 is($rc, 4, 'approving another checksum is refused');
 like($err, qr/has checksum \Q$sum3\E, not a{64}/, 'with the ledger checksum in the message');
-($rc, $out, $err) = gk('approve', '--dsn', $dsn, 'V003__drop_note.sql');
+($rc, $out, $err) = gk('approve', '--dsn', $dba, 'V003__drop_note.sql');
+is($rc, 3, 'approve without --checksum is a usage error (approve what was reviewed)');
+($rc, $out, $err) = gk('approve', '--dsn', $dsn, '--checksum', $sum3, 'V003__drop_note.sql');
 is($rc, 4, 'the deploy role cannot approve');
 like($err, qr/permission denied for function migration_approve/, 'permission denied');
 
@@ -136,7 +139,8 @@ is(sql(q{SELECT count(*) FROM information_schema.columns WHERE table_name = 'acc
 put('V005__drop_b.sql', "ALTER TABLE accounts DROP COLUMN b;\n");
 ($rc, $out, $err) = gk('apply', '--dsn', $dsn, $dir);
 is($rc, 5, 'next risky file parked');
-($rc, $out, $err) = gk('approve', '--dsn', $dba, '--note', 'b is unused', 'V005__drop_b.sql');
+my $sum5 = sha256_hex("ALTER TABLE accounts DROP COLUMN b;\n");
+($rc, $out, $err) = gk('approve', '--dsn', $dba, '--checksum', $sum5, '--note', 'b is unused', 'V005__drop_b.sql');
 is($rc, 0, 'gatekeeper approve exits 0');
 like($out, qr/approved V005__drop_b\.sql \(checksum [0-9a-f]{64}\)/, 'and prints the approved checksum');
 put('V005__drop_b.sql', "ALTER TABLE accounts DROP COLUMN b;\nDROP TABLE later;\n");
@@ -155,7 +159,7 @@ like($err, qr/was rejected by dba: do not drop later/, 'with who rejected it and
 put('V005__drop_b.sql', "ALTER TABLE accounts DROP COLUMN b;\n");
 ($rc, $out, $err) = gk('apply', '--dsn', $dsn, $dir);
 is($rc, 5, 'the changed file is a new request');
-($rc, $out, $err) = gk('approve', '--dsn', $dba, 'V005__drop_b.sql');
+($rc, $out, $err) = gk('approve', '--dsn', $dba, '--checksum', $sum5, 'V005__drop_b.sql');
 ($rc, $out, $err) = gk('apply', '--dsn', $dsn, $dir);
 is($rc, 0, 'approved again: applied');
 is(sql(q{SELECT string_agg(action, ',' ORDER BY id) FROM release.audit_log
@@ -316,7 +320,6 @@ like(sql(q{SELECT report::text FROM release.migrations WHERE name = 'V014__small
 
 # --- a rerun counts the in-flight statement the interrupted run completed ----
 # (the ledger is put where a run killed right after the statement leaves it)
-use Digest::SHA qw(sha256_hex);
 sub interrupted_after
 {
 	my ($name, $text, $done) = @_;

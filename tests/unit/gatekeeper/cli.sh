@@ -73,6 +73,7 @@ expect 2 'syntax_error.sql:2:25' apply --dsn 'host=/nonexistent' safe.sql syntax
 expect 4 'could not connect to the database' apply --dsn 'host=/nonexistent port=1' safe.sql
 expect 3 'approve needs the NAME of a migration' approve
 expect 3 'invalid --checksum "abc"' approve --checksum abc V1.sql
+expect 3 'approve needs --checksum' approve V1.sql
 expect 3 'unexpected argument "V2.sql"' reject V1.sql V2.sql
 expect 4 'could not connect to the database' status --dsn 'host=/nonexistent port=1'
 
