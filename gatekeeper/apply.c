@@ -345,6 +345,12 @@ record_failure(apply_ctx *ctx, const apply_file *f, const char *verdict, const c
 }
 
 /*
+ * Undo a file's session settings before the next file and the ledger calls:
+ * RESET ALL leaves the role and the session authorization alone.
+ */
+#define APPLY_RESET_SESSION "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL"
+
+/*
  * A file's own BEGIN / START TRANSACTION / COMMIT / END wrapping: apply runs
  * the file in its own transaction, so these are skipped there (running them
  * would commit the file before its ledger row).
@@ -421,7 +427,12 @@ run_transaction(apply_ctx *ctx, apply_file *f, const char *verdict, const char *
 			 f->name, error);
 		return false;
 	}
-	if (!db_migration_applied(ctx->db, f->name, f->checksum, verdict, mode, report, &e))
+	/*
+	 * The ledger row is written as the deployer, not as a role the file
+	 * chose with SET ROLE (still inside the file's transaction).
+	 */
+	if (!db_exec(ctx->db, "RESET SESSION AUTHORIZATION; RESET ROLE", &e) ||
+		!db_migration_applied(ctx->db, f->name, f->checksum, verdict, mode, report, &e))
 	{
 		bool		lost = e.connection_lost;
 
@@ -445,8 +456,8 @@ run_transaction(apply_ctx *ctx, apply_file *f, const char *verdict, const char *
 		stop(ctx, GK_EXIT_FAILED, "%s failed at COMMIT and was rolled back:\n%s", f->name, error);
 		return false;
 	}
-	/* session-level SETs of the file must not leak into the next one */
-	if (!db_exec(ctx->db, "RESET ALL", &e))
+	/* session-level SETs (and SET ROLE) of the file must not leak into the next one */
+	if (!db_exec(ctx->db, APPLY_RESET_SESSION, &e))
 	{
 		stop(ctx, GK_EXIT_DATABASE, "%s: RESET ALL after it failed: %s", f->name, e.message);
 		return true;
@@ -576,7 +587,7 @@ run_autocommit(apply_ctx *ctx, apply_file *f, const char *verdict, const char *m
 					 "\nstatements before it (%d of this file) stay applied; a rerun resumes at statement %d",
 					 top - 1, top);
 			record_failure(ctx, f, verdict, mode, report, error);
-			(void) db_exec(ctx->db, "RESET ALL", &ctx->serr);
+			(void) db_exec(ctx->db, APPLY_RESET_SESSION, &ctx->serr);
 			stop(ctx, GK_EXIT_FAILED, "%s failed at statement %d:\n%s", f->name, top, error);
 			free(before);
 			return false;
@@ -593,7 +604,7 @@ run_autocommit(apply_ctx *ctx, apply_file *f, const char *verdict, const char *m
 		stop(ctx, GK_EXIT_DATABASE, "%s: recording progress failed: %s", f->name, e.message);
 		return false;
 	}
-	if (!db_exec(ctx->db, "RESET ALL", &e) ||
+	if (!db_exec(ctx->db, APPLY_RESET_SESSION, &e) ||
 		!db_migration_applied(ctx->db, f->name, f->checksum, verdict, mode, report, &e))
 	{
 		stop(ctx, GK_EXIT_DATABASE, "%s: recording it applied failed: %s", f->name, e.message);

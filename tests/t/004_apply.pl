@@ -354,9 +354,20 @@ is(sql(q{SELECT (SELECT xmin FROM pg_class WHERE oid = 'wrapped'::regclass)
               = (SELECT xmin FROM release.migrations WHERE name = 'V017__wrapped.sql')}), 't',
 	'its table and its ledger row committed in one transaction');
 
+# --- a file's SET ROLE does not leak into the next file or the ledger --------
+sql(q{CREATE ROLE app_owner; GRANT app_owner TO deployer; GRANT CREATE ON SCHEMA public TO app_owner;});
+put('V018__as_owner.sql', "SET ROLE app_owner;\nCREATE TABLE owned_by_app (a int);\n");
+put('V019__after.sql', "CREATE TABLE after_role (a int);\n");
+($rc, $out, $err) = gk('apply', '--dsn', $dsn, $dir);
+is($rc, 0, 'a file that sets a role, then another file') or diag($err);
+is(sql(q{SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'owned_by_app'::regclass}),
+	'app_owner', 'the file ran as the role it chose');
+is(sql(q{SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'after_role'::regclass}),
+	'deployer', 'the next file ran as the deployer again');
+
 # --- the ledger is consistent at the end ------------------------------------
 is(sql(q{SELECT count(*) FROM release.migrations WHERE status <> 'applied'}), '0', 'every file applied');
-is(sql(q{SELECT count(*) FROM release.migrations}), '17', 'one row per file');
+is(sql(q{SELECT count(*) FROM release.migrations}), '19', 'one row per file');
 is(sql(q{SELECT intact FROM flag_audit_verify()}), 't', 'the audit chain is intact');
 
 $node->stop;
