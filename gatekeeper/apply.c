@@ -238,9 +238,9 @@ progress_findings(apply_ctx *ctx, const apply_file *f, const gk_file_result *r)
 }
 
 /*
- * After a failed autocommit statement: drop the indexes that became
- * invalid during it (a failed CREATE INDEX CONCURRENTLY leaves one), or
- * say exactly what to run.  The account is appended to note.
+ * After a failed CREATE INDEX CONCURRENTLY: drop the indexes that became
+ * invalid during it (the failed build leaves one), or say exactly what to
+ * run.  The account is appended to note.
  */
 static void
 clean_invalid_indexes(apply_ctx *ctx, const gk_invalid_index *before, int nbefore,
@@ -286,6 +286,14 @@ clean_invalid_indexes(apply_ctx *ctx, const gk_invalid_index *before, int nbefor
 		}
 	}
 	free(after);
+}
+
+/* Is this statement CREATE INDEX CONCURRENTLY (named or not)? */
+static bool
+stmt_is_cic(const gk_stmt *s)
+{
+	return s->node != NULL && s->node->node_case == PG_QUERY__NODE__NODE_INDEX_STMT &&
+		s->node->index_stmt->concurrent;
 }
 
 /* Is this statement CREATE INDEX CONCURRENTLY with a name?  Schema and name out. */
@@ -511,6 +519,7 @@ run_autocommit(apply_ctx *ctx, apply_file *f, const char *verdict, const char *m
 		const gk_stmt *s = &f->file.stmts[i];
 		const char *schema;
 		const char *idx;
+		bool		is_cic;
 
 		if (s->origin != GK_ORIGIN_TOP)
 			continue;
@@ -571,6 +580,23 @@ run_autocommit(apply_ctx *ctx, apply_file *f, const char *verdict, const char *m
 				continue;
 			}
 		}
+		/*
+		 * Before a CREATE INDEX CONCURRENTLY, list the invalid indexes anew:
+		 * if it fails, only an index that became invalid during it is its
+		 * leftover (others' builds in progress are invalid too).
+		 */
+		is_cic = stmt_is_cic(s);
+		if (is_cic)
+		{
+			free(before);
+			before = NULL;
+			nbefore = db_invalid_indexes(ctx->db, &before, &e);
+			if (nbefore < 0)
+			{
+				stop(ctx, GK_EXIT_DATABASE, "%s: %s", f->name, e.message);
+				return false;
+			}
+		}
 		if (!db_exec(ctx->db, s->text, &e))
 		{
 			format_server_error(f, s->offset, s->text, s->line, s->col, &e, error, sizeof(error));
@@ -582,7 +608,8 @@ run_autocommit(apply_ctx *ctx, apply_file *f, const char *verdict, const char *m
 				free(before);
 				return false;
 			}
-			clean_invalid_indexes(ctx, before, nbefore, error, sizeof(error));
+			if (is_cic)
+				clean_invalid_indexes(ctx, before, nbefore, error, sizeof(error));
 			snprintf(error + strlen(error), sizeof(error) - strlen(error),
 					 "\nstatements before it (%d of this file) stay applied; a rerun resumes at statement %d",
 					 top - 1, top);
