@@ -140,6 +140,8 @@ SELECT release.migration_started('V3__index.sql', :c1, 'safe', 'autocommit', :s)
 -- progress for another checksum, or a file not being applied, is refused
 SELECT pg_temp.try($$SELECT release.migration_progress('V3__index.sql', 'cccc000000000000000000000000000000000000000000000000000000000002', 2)$$);
 SELECT pg_temp.try($$SELECT release.migration_progress('V1__create.sql', 'aaaa000000000000000000000000000000000000000000000000000000000001', 2)$$);
+SELECT pg_temp.try($$SELECT release.migration_progress('V3__index.sql', 'cccc000000000000000000000000000000000000000000000000000000000001', 0)$$);
+SELECT pg_temp.try($$SELECT release.migration_progress('V3__index.sql', 'cccc000000000000000000000000000000000000000000000000000000000001', NULL)$$);
 -- a half-applied file whose content changed cannot be requested, started or failed over
 SELECT pg_temp.try($$SELECT release.migration_started('V3__index.sql', 'cccc000000000000000000000000000000000000000000000000000000000002', 'safe', 'autocommit', '{}')$$);
 SELECT pg_temp.try($$SELECT release.migration_request('V3__index.sql', 'cccc000000000000000000000000000000000000000000000000000000000002', 'risky', 'autocommit', '{}')$$);

@@ -383,6 +383,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM release.migration_check_input(name, checksum);
+	IF done IS NULL OR done < 1 THEN
+		RAISE EXCEPTION 'statements done must be a positive count'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('Got %s.', COALESCE(done::text, 'NULL'));
+	END IF;
 	UPDATE release.migrations r
 	   SET statements_done = done, updated_at = pg_catalog.now()
 	 WHERE r.name = migration_progress.name AND r.checksum = migration_progress.checksum
