@@ -37,13 +37,15 @@ integration: install
 	sh tests/run-integration.sh
 	sh tests/docs-check.sh
 	sh tests/conformance/run.sh
-	sh examples/demo.sh > /dev/null
+	@log=$$(mktemp); if sh examples/demo.sh > $$log 2>&1; then echo "demo: ok"; rm -f $$log; \
+	else cat $$log; rm -f $$log; exit 1; fi
 
 # Sequential on purpose: each stage needs the previous one's build.
 test: deps
 	$(MAKE) check
 	$(MAKE) installcheck
 	$(MAKE) integration
+	@echo "make test: unit, regression, integration, conformance, docs and demo all passed"
 
 demo: deps install
 	sh examples/demo.sh
