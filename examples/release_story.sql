@@ -63,7 +63,27 @@ SELECT key, status, rollout || ' %' AS rollout,
   FROM flag_list;
 
 \echo
-\echo '== 5. TASK-789 goes out as a 10 % canary, but its code path fails 8 % of requests.'
+\echo '== 5. TASK-900 (credit scoring) is regulated: switching it on needs a second person, legal.'
+CREATE ROLE rob LOGIN IN ROLE release_operator;     -- the release manager
+CREATE ROLE lena LOGIN IN ROLE release_approver;    -- legal
+SET SESSION AUTHORIZATION rob;
+SELECT flag_create('TASK-900', 'Credit scoring v2', release => 'v1.3', regulated => true) \g /dev/null
+\echo '   rob presses "Enable selected" before legal has looked:'
+\set ON_ERROR_STOP off
+SELECT flag_enable('TASK-900');
+\set ON_ERROR_STOP on
+SET SESSION AUTHORIZATION lena;
+SELECT flag_approve('TASK-900', 'LEGAL-42: reviewed with compliance') \g /dev/null
+SET SESSION AUTHORIZATION rob;
+SELECT flag_enable(ARRAY['TASK-900'], 'approved in LEGAL-42') \g /dev/null
+RESET SESSION AUTHORIZATION;
+\echo '   after lena''s approval rob switches it on; the audit log says who did what, and why:'
+SELECT logged_at::time(0) AS "at", session_user_name AS "who", action, note
+  FROM flag_history('TASK-900') ORDER BY id;
+SELECT intact AS "audit chain intact", checked AS "rows checked" FROM flag_audit_verify();
+
+\echo
+\echo '== 6. TASK-789 goes out as a 10 % canary, but its code path fails 8 % of requests.'
 \echo '   The application reports outcomes; the guard worker watches 1-second windows here.'
 SELECT flag_create('TASK-789', 'New checkout', branch => 'feature/checkout', release => 'v1.3') \g /dev/null
 SELECT flag_set_rollout('TASK-789', 10) \g /dev/null
@@ -76,7 +96,7 @@ BEGIN
 	END LOOP;
 END
 $$;
-SELECT key, status, rollout || ' %' AS rollout FROM flag_list WHERE key = 'TASK-789';
+SELECT key, state, rollout || ' %' AS rollout, rolled_back_at IS NOT NULL AS "rolled back by the guard" FROM flag_lifecycle WHERE key = 'TASK-789';
 SELECT key, requests, errors, guard_state, round(100 * last_error_rate::numeric, 1) || ' %' AS "last window"
   FROM flag_stats WHERE key = 'TASK-789';
 \echo '   The alert that goes to Slack (gatekeeper alerts), stored until delivered:'
@@ -86,8 +106,8 @@ SELECT payload->>'action' AS action, payload->>'flag' AS flag,
   FROM release.alerts WHERE flag_key = 'TASK-789';
 
 \echo
-\echo '== 6. OAuth login is fully released; once its code path is the only one, the flag is archived'
+\echo '== 7. OAuth login is fully released; once its code path is the only one, the flag is archived'
 SELECT flag_archive('TASK-123') \g /dev/null
-SELECT key, status, archived_at IS NOT NULL AS archived FROM flag_list;
+SELECT key, state, rollout || ' %' AS rollout, regulated, approval FROM flag_lifecycle ORDER BY key;
 \echo
 \echo 'Done: no deploy was needed for any of these switches.'
