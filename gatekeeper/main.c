@@ -358,15 +358,33 @@ done:
 }
 
 /*
- * gatekeeper rules: the catalogue, one rule per line.
+ * Set by SIGINT/SIGTERM for the long-running commands: alerts finishes the
+ * alert in hand, serve stops listening; both then exit.
  */
-/* Set by SIGINT/SIGTERM: gatekeeper alerts finishes the alert in hand and stops. */
-static volatile sig_atomic_t alerts_stop = 0;
+static volatile sig_atomic_t stop_requested = 0;
 
 static void
-alerts_on_signal(int signo)
+on_stop_signal(int signo)
 {
-	alerts_stop = 1;
+	stop_requested = 1;
+}
+
+/*
+ * Route SIGINT/SIGTERM to stop_requested, without SA_RESTART so that a
+ * signal interrupts a wait; ignore SIGPIPE (a peer that went away is an
+ * error result, not a reason to die).
+ */
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* Progress of gatekeeper alerts, on stderr with a timestamp. */
@@ -407,14 +425,26 @@ help_alerts(void)
 		   "Without --once it runs until SIGINT or SIGTERM and exits 0.\n");
 }
 
-/* Parse a positive number of seconds for option name. */
+/* A whole number in [min, max] for an option. */
 static bool
-parse_seconds(const char *arg, int *out)
+parse_bounded(const char *arg, long min, long max, long *out)
 {
 	char	   *end;
 	long		v = strtol(arg, &end, 10);
 
-	if (end == arg || *end != '\0' || v < 1 || v > 86400)
+	if (end == arg || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A number of seconds, 1 to 86400, for an option. */
+static bool
+parse_seconds(const char *arg, int *out)
+{
+	long		v;
+
+	if (!parse_bounded(arg, 1, 86400, &v))
 		return false;
 	*out = (int) v;
 	return true;
@@ -438,7 +468,6 @@ cmd_alerts(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	alerts_options ao;
-	struct sigaction sa;
 	const char *slack = getenv("PG_RELEASE_SLACK_WEBHOOK");
 	const char *command = NULL;
 	alerts_status status;
@@ -500,15 +529,8 @@ cmd_alerts(int argc, char **argv)
 	ao.sink = slack ? ALERTS_SINK_SLACK : ALERTS_SINK_EXEC;
 	ao.target = slack ? slack : command;
 	ao.log = alerts_log;
-	ao.stop = &alerts_stop;
-
-	/* no SA_RESTART: a signal must interrupt the wait for notifications */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = alerts_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	ao.stop = &stop_requested;
+	catch_stop_signals();
 
 	status = alerts_run(&ao);
 	if (status == ALERTS_UNDELIVERED)
@@ -518,6 +540,9 @@ cmd_alerts(int argc, char **argv)
 	return GK_EXIT_SAFE;
 }
 
+/*
+ * gatekeeper rules: the catalogue, one rule per line.
+ */
 static int
 cmd_rules(int argc, char **argv)
 {
@@ -569,27 +594,6 @@ help_serve(void)
 		   "4 the webhook connection failed at start.\n");
 }
 
-/* Set by SIGINT/SIGTERM: gatekeeper serve stops listening and exits. */
-static volatile sig_atomic_t serve_stop = 0;
-
-static void
-serve_on_signal(int signo)
-{
-	serve_stop = 1;
-}
-
-/* A whole number in [min, max] for an option. */
-static bool
-parse_bounded(const char *arg, long min, long max, long *out)
-{
-	char	   *end;
-	long		v = strtol(arg, &end, 10);
-
-	if (end == arg || *end != '\0' || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
 
 /*
  * gatekeeper serve [options]
@@ -614,7 +618,6 @@ cmd_serve(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	serve_options so;
-	struct sigaction sa;
 	serve_status status;
 	char		errbuf[512];
 	long		v;
@@ -705,14 +708,8 @@ cmd_serve(int argc, char **argv)
 	if (so.board_dsn == NULL)
 		so.board_dsn = so.dsn;
 	so.log = alerts_log;
-	so.stop = &serve_stop;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = serve_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	so.stop = &stop_requested;
+	catch_stop_signals();
 
 	status = serve_run(&so, errbuf, sizeof(errbuf));
 	if (status == SERVE_DATABASE)
