@@ -40,6 +40,21 @@ SELECT pg_temp.app_sees('TASK-CHILD', '{}') AS child_before;
 SELECT flag_disable('TASK-PARENT');
 SELECT pg_temp.app_sees('TASK-CHILD', '{}') AS child_after_parent_off;
 
+-- a segment cannot be deleted under a flag that is starting to use it:
+-- the delete waits for the flag's transaction, then sees the new user
+SELECT segment_create('beta', '[]') AS beta \gset
+SELECT flag_create('TASK-RACE');
+BEGIN;
+SELECT flag_set_strategies('TASK-RACE', format('[{"name": "default", "segments": [%s]}]', :beta)::jsonb);
+SELECT dblink_send_query('app', $$SELECT segment_delete('beta')$$);
+SELECT pg_sleep(0.3);
+SELECT dblink_is_busy('app') AS delete_waits;
+COMMIT;
+SELECT * FROM dblink_get_result('app', false) AS t(r text);
+SELECT * FROM dblink_get_result('app', false) AS t(r text);
+SELECT dblink_error_message('app') LIKE '%is used by feature flag "TASK-RACE"%' AS delete_refused;
+SELECT count(*) AS beta_still_there FROM release.segments WHERE name = 'beta';
+
 SELECT dblink_disconnect('app');
 DROP EXTENSION dblink;
 DROP EXTENSION pg_release;

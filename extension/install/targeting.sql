@@ -64,13 +64,25 @@ COMMENT ON FUNCTION release.targeting_validate(text, jsonb, text, boolean) IS 'c
  */
 CREATE FUNCTION release.check_segment_refs(key text, strategies jsonb, strict boolean)
 RETURNS integer
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	missing integer;
 	n integer := 0;
 BEGIN
+	/*
+	 * Hold the named segments until commit: a concurrent segment_delete
+	 * (which locks the row first, then looks for users) either waits and
+	 * then sees this flag, or has deleted it and we see it missing.
+	 */
+	PERFORM 1 FROM release.segments sg
+	 WHERE sg.id IN (SELECT (g #>> '{}')::integer
+					   FROM jsonb_array_elements(strategies) s,
+							jsonb_array_elements(CASE WHEN jsonb_typeof(s->'segments') = 'array'
+													  THEN s->'segments' ELSE '[]' END) g)
+	 ORDER BY sg.id
+	   FOR KEY SHARE;
 	FOR missing IN
 		SELECT DISTINCT (g #>> '{}')::integer
 		  FROM jsonb_array_elements(strategies) s,
