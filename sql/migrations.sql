@@ -228,5 +228,13 @@ SELECT pg_temp.try($$SELECT migration_reject('V2__drop.sql', 'not a checksum', '
 RESET SESSION AUTHORIZATION;
 SELECT pg_temp.fingerprint() = :'before' AS unchanged;
 
+-- four eyes: one person holding both roles cannot approve their own request
+CREATE ROLE regress_both LOGIN IN ROLE migration_deployer, migration_approver;
+SET SESSION AUTHORIZATION regress_both;
+SELECT release.migration_request('V8__drop_both.sql', 'eeee000000000000000000000000000000000000000000000000000000000001', 'risky', 'transaction', '{}');
+SELECT pg_temp.try($$SELECT migration_approve('V8__drop_both.sql', 'eeee000000000000000000000000000000000000000000000000000000000001', 'mine')$$);
+RESET SESSION AUTHORIZATION;
+SELECT status FROM release.migrations WHERE name = 'V8__drop_both.sql';
+
 DROP EXTENSION pg_release;
-DROP ROLE regress_deploy, regress_dba, regress_app, regress_rm;
+DROP ROLE regress_deploy, regress_dba, regress_app, regress_rm, regress_both;

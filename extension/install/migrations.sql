@@ -539,6 +539,12 @@ BEGIN
 		RAISE EXCEPTION 'migration "%" is %, not awaiting approval', name, pg_catalog.replace(m.status, '_', ' ')
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
+	-- four eyes: the person whose pipeline asked may not say yes
+	IF m.requested_by = pg_catalog.session_user() THEN
+		RAISE EXCEPTION 'migration "%" was requested by %, who cannot approve it too', name, m.requested_by
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Another migration_approver must approve it.';
+	END IF;
 	prev := release.note_push(note);
 	UPDATE release.migrations r
 	   SET status = 'approved', approved_checksum = r.checksum,
