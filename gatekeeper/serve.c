@@ -30,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -51,11 +52,32 @@
 #define CSRF_COOKIE "gk_csrf"
 #define REALM "pg_release board"
 
+/*
+ * Failed board sign-ins per client address and role name, so the board is
+ * no password oracle: after LOGIN_MAX_FAILURES failures within
+ * LOGIN_WINDOW_S seconds that pair gets 429 without a database login until
+ * the window has passed.  Keyed by the pair, not the address alone: behind a
+ * reverse proxy every browser has the proxy's address, and one person's
+ * typos must not lock everybody out.  A fixed table: when full, the oldest
+ * entry is reused (bounded memory).
+ */
+#define LOGIN_MAX_FAILURES	5
+#define LOGIN_WINDOW_S		300
+#define LOGIN_TRACKED		256
+
+typedef struct login_failures
+{
+	char		addr[192];		/* "<client address> <role>"; "" = free */
+	int			count;
+	time_t		since;
+} login_failures;
+
 typedef struct server
 {
 	const serve_options *opts;
 	gk_db	   *hook_db;		/* webhook connection, reconnected on demand */
 	char		csrf_key[65];	/* per-process key signing CSRF tokens */
+	login_failures failures[LOGIN_TRACKED];
 } server;
 
 /* A form field being received (values may arrive in pieces). */
@@ -396,6 +418,81 @@ origin_ok(server *srv, struct MHD_Connection *c)
 	return strcmp(origin, expect) == 0;
 }
 
+/* The client's numeric address ("" when unknown). */
+static void
+client_address(struct MHD_Connection *c, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	buf[0] = '\0';
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	if (getnameinfo(ci->client_addr,
+					ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					: sizeof(struct sockaddr_in),
+					buf, len, NULL, 0, NI_NUMERICHOST) != 0)
+		buf[0] = '\0';
+}
+
+/* The failure record of an address, creating (or recycling) one if asked. */
+static login_failures *
+login_record(server *srv, const char *addr, bool create)
+{
+	login_failures *oldest = &srv->failures[0];
+	int			i;
+
+	for (i = 0; i < LOGIN_TRACKED; i++)
+	{
+		login_failures *f = &srv->failures[i];
+
+		if (strcmp(f->addr, addr) == 0)
+			return f;
+		if (f->since < oldest->since)
+			oldest = f;
+	}
+	if (!create)
+		return NULL;
+	snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
+	oldest->count = 0;
+	oldest->since = time(NULL);
+	return oldest;
+}
+
+/* Has this address failed too often lately? */
+static bool
+login_throttled(server *srv, const char *addr)
+{
+	login_failures *f = addr[0] ? login_record(srv, addr, false) : NULL;
+
+	if (f == NULL)
+		return false;
+	if (time(NULL) - f->since >= LOGIN_WINDOW_S)
+	{
+		f->count = 0;
+		f->since = time(NULL);
+		return false;
+	}
+	return f->count >= LOGIN_MAX_FAILURES;
+}
+
+/* Count a failed sign-in of this address. */
+static void
+login_failed(server *srv, const char *addr)
+{
+	login_failures *f;
+
+	if (addr[0] == '\0')
+		return;
+	f = login_record(srv, addr, true);
+	if (time(NULL) - f->since >= LOGIN_WINDOW_S)
+	{
+		f->count = 0;
+		f->since = time(NULL);
+	}
+	f->count++;
+}
+
 /*
  * Log the browser's basic credentials into PostgreSQL.  NULL after a 401
  * was queued (*ret set); the caller owns *user.
@@ -406,9 +503,27 @@ board_login(server *srv, struct MHD_Connection *c, char **user, enum MHD_Result 
 	char	   *pass = NULL;
 	char	   *name = MHD_basic_auth_get_username_password(c, &pass);
 	char		err[512];
+	char		host[64];
+	char		addr[192];
 	gk_db	   *db = NULL;
 
 	*user = NULL;
+	client_address(c, host, sizeof(host));
+	snprintf(addr, sizeof(addr), "%s %s", host, name ? name : "");
+	if (name != NULL && login_throttled(srv, addr))
+	{
+		struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+
+		srv->opts->log("board: sign-in from %s refused: too many failures", host);
+		*ret = MHD_NO;
+		if (r != NULL)
+		{
+			MHD_add_response_header(r, "Retry-After", "300");
+			*ret = MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
+			MHD_destroy_response(r);
+		}
+		goto done;
+	}
 	if (name == NULL || name[0] == '\0' || pass == NULL || pass[0] == '\0')
 	{
 		*ret = respond_login(c, "Sign in with your PostgreSQL role and password.");
@@ -424,6 +539,7 @@ board_login(server *srv, struct MHD_Connection *c, char **user, enum MHD_Result 
 					   err, sizeof(err));
 	if (db == NULL)
 	{
+		login_failed(srv, addr);
 		srv->opts->log("board: login of \"%s\" refused: %s", name, log_safe(err));
 		*ret = respond_login(c, "The database refused this role and password.");
 		goto done;
@@ -435,10 +551,11 @@ board_login(server *srv, struct MHD_Connection *c, char **user, enum MHD_Result 
 	 */
 	if (!db_board_role_allowed(db, err, sizeof(err)))
 	{
+		login_failed(srv, addr);
 		srv->opts->log("board: login of \"%s\" refused: %s", name, log_safe(err));
 		db_close(db);
 		db = NULL;
-		*ret = respond_login(c, "This role may not use the release board.");
+		*ret = respond_login(c, "The database refused this role and password.");
 		goto done;
 	}
 	*user = strdup(name);

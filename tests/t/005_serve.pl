@@ -204,6 +204,12 @@ is($code, '401', 'board: a login the server did not check the password of (trust
 is($code, '401', 'board: a role outside release_reader is refused, right password or not');
 ($code) = http('GET', '/', '-u', 'root:root-pw-123');
 is($code, '401', 'board: a superuser is refused');
+# failed sign-ins are throttled per address and role: eve has failed once
+($code) = http('GET', '/', '-u', "eve:guess-$_") for 1 .. 4;
+($code) = http('GET', '/', '-u', 'eve:eve-pw-123');
+is($code, '429', 'board: after 5 failures a role is throttled from that address');
+($code) = http('GET', '/', '-u', 'rita:rita-pw-123');
+is($code, '200', 'board: other roles are not locked out by it');
 ($code) = http('POST', "/x%0a2026-11-26T00:00:00Z%20board:%20enabled%202%20flags", '-H', 'Content-Length: 99999999');
 eval { $serve->pump_nb };
 unlike($err, qr/^2026-11-26T00:00:00Z board: enabled 2 flags/m, 'no log line can be forged through the URL');
