@@ -31,7 +31,7 @@ SELECT key, status, rollout, enabled, strategies->0->>'name' AS strategy
 -- disabling twice is harmless
 SELECT flag_disable('TASK-123');
 
--- rollout 0 switches the flag on for nobody; 100 for everyone
+-- rollout 0 switches the flag on for nobody (listed as off); 100 for everyone
 SELECT flag_set_rollout('TASK-123', 0);
 SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-123';
 SELECT flag_set_rollout('TASK-123', 100);

@@ -362,6 +362,7 @@ SELECT f.key,
 		   WHEN NOT f.enabled THEN 'off'
 		   WHEN release.strategies_rollout(f.strategies) = 100 THEN 'on'
 		   WHEN release.strategies_rollout(f.strategies) IS NULL THEN 'targeted'
+		   WHEN release.strategies_rollout(f.strategies) = 0 THEN 'off'	-- on for nobody (e.g. rolled back)
 		   ELSE 'canary'
 	   END AS status,
 	   CASE WHEN f.enabled AND f.archived_at IS NULL
@@ -371,7 +372,7 @@ SELECT f.key,
 	   f.created_at, f.created_by, f.updated_at, f.updated_by, f.archived_at
   FROM release.flags f
  ORDER BY f.archived_at IS NOT NULL, f.key;
-COMMENT ON VIEW flag_list IS 'feature flags for humans: status off/canary/on/targeted/archived and rollout %';
+COMMENT ON VIEW flag_list IS 'feature flags for humans: status off (or on for nobody)/canary/on/targeted/archived and rollout %';
 
 -- ---------------------------------------------------------------------------
 -- Privileges: granted, never assumed
