@@ -151,6 +151,9 @@ SELECT pg_catalog.pg_extension_config_dump('release.guard_policies', '');
 SELECT pg_catalog.pg_extension_config_dump('release.ramps', '');
 SELECT pg_catalog.pg_extension_config_dump('release.schedules', '');
 SELECT pg_catalog.pg_extension_config_dump('release.alerts', '');
+-- their identity sequences too, or a restored database would reuse ids
+SELECT pg_catalog.pg_extension_config_dump('release.schedules_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('release.alerts_id_seq', '');
 
 /*
  * Wilson score lower bound of an error rate (one-sided 95 %).  A window is
