@@ -58,6 +58,12 @@ SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-123';
 -- flag data is dumped by pg_dump
 SELECT 'release.flags'::regclass::oid = ANY (extconfig) AS flags_dumped
   FROM pg_extension WHERE extname = 'pg_release';
+-- ... and so is every sequence behind a dumped table (ids go on after a restore)
+SELECT s.oid::regclass AS undumped_sequence
+  FROM pg_class s
+  JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
+  JOIN pg_extension e ON e.extname = 'pg_release'
+ WHERE s.relkind = 'S' AND d.refobjid = ANY (e.extconfig) AND NOT s.oid = ANY (e.extconfig);
 
 -- privileges: managing needs release_operator, evaluating needs nothing
 CREATE ROLE regress_app;
