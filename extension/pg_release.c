@@ -33,6 +33,14 @@ PG_MODULE_MAGIC;
 static char *release_note = NULL;
 
 /*
+ * pg_release.on_behalf_of: the person a change is made for, when someone
+ * else carries it out (the guard applying a schedule or a ramp step).  The
+ * four-eyes trigger excludes this person as well as the session user from
+ * approving the change, so setting it can only make the rule stricter.
+ */
+static char *release_on_behalf_of = NULL;
+
+/*
  * Tracker webhooks (install/tracker.sql reads them with current_setting()):
  * the Jira status and the Trello list that mean "ready for release", and
  * the key prefix for Trello cards whose name carries no task key.
@@ -54,6 +62,15 @@ _PG_init(void)
 							   "Set it (preferably with SET LOCAL) before changing flag data with direct SQL; "
 							   "the management functions take a note argument instead.",
 							   &release_note,
+							   NULL,
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_release.on_behalf_of",
+							   "Person a change to flag data is made for, besides the session user.",
+							   "Set by the guard when it applies a schedule or a ramp step; that person "
+							   "cannot count as the second pair of eyes either.",
+							   &release_on_behalf_of,
 							   NULL,
 							   PGC_USERSET,
 							   0,

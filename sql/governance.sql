@@ -451,8 +451,25 @@ SELECT count(*) = :flags AS one_row_per_flag, min(action) AS action, min(note) A
 SELECT count(*) AS open_approvals FROM release.approvals WHERE revoked_at IS NULL;
 SELECT intact, broken_id FROM flag_audit_verify();
 
+-- a role allowed to set session_replication_role still cannot switch the
+-- triggers off under the management functions (they pin it to origin)
+CREATE ROLE regress_dave IN ROLE release_operator;
+GRANT SET ON PARAMETER session_replication_role TO regress_dave;
+SELECT flag_create('REG-REPLICA', 'regulated', regulated => true);
+SELECT count(*) AS audit_rows_before FROM release.audit_log \gset
+SET SESSION AUTHORIZATION regress_dave;
+SET session_replication_role = replica;
+SELECT pg_temp.try($$SELECT flag_enable('REG-REPLICA')$$) AS replica_mode_enable;
+SELECT flag_set_rollout('REG-REPLICA', 0, 'replica-mode attempt');
+RESET session_replication_role;
+RESET SESSION AUTHORIZATION;
+SELECT flag_enabled('REG-REPLICA') AS enabled, count(*) - :audit_rows_before AS audited_changes
+  FROM release.audit_log;
+REVOKE SET ON PARAMETER session_replication_role FROM regress_dave;
+
 DROP EXTENSION pg_release;
 DROP EXTENSION dblink;
+DROP ROLE regress_dave;
 DROP ROLE regress_alice;
 DROP ROLE regress_bob;
 DROP ROLE regress_carol;

@@ -78,11 +78,13 @@ SELECT flag_key, action, payload->>'flag' AS flag, payload->>'action' AS payload
 SELECT key, sum(requests) AS requests, sum(errors) AS errors
   FROM release.flag_minutes GROUP BY key ORDER BY key;
 
--- too few requests is never a bad window, whatever the rate
+-- too few requests: the window stays open, no verdict yet, whatever the rate
 SELECT flag_set_rollout('TASK-2', 20);
 SELECT flag_report('TASK-2', 50, 40);
 SELECT release.guard_tick('1 minute', t0 + interval '183 seconds') AS actions FROM clock;
-SELECT key, state, bad_windows, last_window_requests FROM release.guard_state WHERE key = 'TASK-2';
+SELECT key, state, bad_windows, last_window_requests,
+       window_start = (SELECT t0 FROM clock) + interval '122 seconds' AS window_still_open
+  FROM release.guard_state WHERE key = 'TASK-2';
 
 -- a per-flag policy: 1 window, 30 % threshold
 SELECT flag_guard('TASK-2', 0.3, 10, 1);
@@ -168,6 +170,31 @@ SELECT action, target, flag_key, count(*)
   FROM release.audit_log WHERE target IN ('guard_policies', 'ramps', 'schedules')
  GROUP BY action, target, flag_key ORDER BY target, flag_key, action;
 SELECT intact, broken_id FROM flag_audit_verify();
+
+-- a rollback to 0 % also cancels what was scheduled before it
+SELECT flag_create('TASK-6');
+SELECT flag_set_rollout('TASK-6', 10);
+SELECT flag_schedule('TASK-6', now() + interval '1 hour', 50) > 0 AS scheduled;
+SELECT flag_set_rollout('TASK-6', 0, 'guard: error rate too high');
+SELECT release.guard_tick('1 minute', now() + interval '2 hours') AS actions;
+SELECT key, status, rollout FROM flag_list WHERE key = 'TASK-6';
+SELECT result FROM release.schedules WHERE key = 'TASK-6';
+
+-- four eyes hold for what the guard carries out: the person who scheduled
+-- a regulated flag cannot be its approver, even holding both roles
+CREATE ROLE regress_alice IN ROLE release_operator, release_approver;
+SET SESSION AUTHORIZATION regress_alice;
+SELECT flag_create('REG-1', 'regulated', regulated => true);
+SELECT flag_approve('REG-1', 'approving my own change');
+SELECT pg_temp.try($$SELECT flag_enable('REG-1')$$);
+SELECT flag_schedule('REG-1', now() + interval '1 hour', 100) > 0 AS scheduled;
+RESET SESSION AUTHORIZATION;
+SELECT release.guard_tick('1 minute', now() + interval '2 hours') AS actions;
+SELECT key, status, rollout FROM flag_list WHERE key = 'REG-1';
+SELECT result LIKE 'failed: feature flag "REG-1" is regulated and has no valid approval%' AS refused
+  FROM release.schedules WHERE key = 'REG-1';
+DROP OWNED BY regress_alice;
+DROP ROLE regress_alice;
 
 -- privileges: applications report, operators steer, nobody else ticks
 CREATE ROLE regress_guard_app IN ROLE release_reporter;

@@ -226,6 +226,7 @@ CREATE FUNCTION flag_create(key text,
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -248,6 +249,7 @@ CREATE FUNCTION flag_enable(VARIADIC keys text[])
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 BEGIN
 	PERFORM release.lock_flags(keys, true);
@@ -263,6 +265,7 @@ CREATE FUNCTION flag_disable(VARIADIC keys text[])
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 BEGIN
 	PERFORM release.lock_flags(keys, false);
@@ -275,6 +278,7 @@ CREATE FUNCTION flag_set_rollout(key text, percent integer, note text DEFAULT NU
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -304,6 +308,7 @@ CREATE FUNCTION flag_archive(key text, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);

@@ -250,6 +250,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	person name := pg_catalog.session_user();
+	/* who the change is for, when the guard carries it out (schedules, ramps) */
+	principal name := NULLIF(pg_catalog.current_setting('pg_release.on_behalf_of', true), '');
 	new_reach integer := release.reach(NEW.enabled, NEW.archived_at, NEW.strategies);
 	old_reach integer := 0;
 	created timestamptz := NEW.created_at;
@@ -293,8 +295,8 @@ BEGIN
 									  AND (a.old_state->>'regulated')::boolean
 									  AND NOT (a.new_state->>'regulated')::boolean
 									ORDER BY a.id DESC LIMIT 1) u
-					   WHERE u.session_user_name = person) THEN
-			why := format('%s cleared its regulated mark.', person);
+					   WHERE u.session_user_name IN (person, principal)) THEN
+			why := format('%s cleared its regulated mark.', COALESCE(principal, person));
 		ELSE
 			RETURN NEW;
 		END IF;
@@ -305,7 +307,7 @@ BEGIN
 	END IF;
 
 	approval := release.valid_approval(NEW.key, NEW.strategies, person);
-	IF approval.id IS NOT NULL THEN
+	IF approval.id IS NOT NULL AND approval.approved_by IS DISTINCT FROM principal THEN
 		RETURN NEW;
 	END IF;
 
@@ -553,7 +555,9 @@ COMMENT ON FUNCTION release.audit_truncate() IS 'trigger: records every row a TR
  * The audit and four-eyes triggers fire in the default (origin) mode: a
  * superuser restoring a dump with session_replication_role = replica gets
  * the log back bit for bit instead of entries for the restore itself.
- * Only superusers may set that, and they can bypass any trigger anyway.
+ * A non-superuser granted SET on session_replication_role cannot use it
+ * against the API: every SECURITY DEFINER management function pins it to
+ * origin.
  */
 CREATE TRIGGER flags_audit
 	AFTER INSERT OR UPDATE OR DELETE ON release.flags
@@ -738,6 +742,7 @@ CREATE FUNCTION flag_enable(keys text[], note text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev text := release.note_push(note);
@@ -752,6 +757,7 @@ CREATE FUNCTION flag_disable(keys text[], note text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev text := release.note_push(note);
@@ -766,6 +772,7 @@ CREATE FUNCTION flag_set_regulated(key text, regulated boolean, note text DEFAUL
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev text := release.note_push(note);
@@ -788,6 +795,7 @@ CREATE FUNCTION flag_approve(key text, note text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev text;
@@ -819,6 +827,7 @@ CREATE FUNCTION flag_revoke_approval(key text, note text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev text;

@@ -304,7 +304,13 @@ BEGIN
 				   last_seen_at = EXCLUDED.last_seen_at;
 			CONTINUE;
 		END IF;
-		IF now_ts - f.window_start < window_length THEN
+		/*
+		 * A window closes once it is long enough and has enough requests
+		 * to judge: a low-traffic canary is judged over a longer window,
+		 * never waved through for lack of data.
+		 */
+		IF now_ts - f.window_start < window_length
+		   OR f.requests - f.window_requests < f.min_requests THEN
 			UPDATE release.guard_state SET last_seen_at = now_ts WHERE key = f.key;
 			CONTINUE;			-- window still open
 		END IF;
@@ -376,6 +382,8 @@ BEGIN
 			CONTINUE;			-- wait: the next healthy window decides
 		END IF;
 		BEGIN
+			/* four eyes count the person who started the ramp, not the guard */
+			PERFORM set_config('pg_release.on_behalf_of', r.started_by, true);
 			PERFORM @extschema@.flag_set_rollout(r.key, r.steps[r.step + 1],
 				format('guard: ramp step %s of %s to %s%%', r.step + 1,
 					   cardinality(r.steps), r.steps[r.step + 1]));
@@ -389,6 +397,7 @@ BEGIN
 			 WHERE key = r.key;
 			PERFORM release.raise_alert(r.key, 'ramp_stopped', jsonb_build_object('reason', SQLERRM));
 		END;
+		PERFORM set_config('pg_release.on_behalf_of', '', true);
 		actions := actions + 1;
 	END LOOP;
 
@@ -396,22 +405,25 @@ BEGIN
 	FOR s IN
 		SELECT sc.*,
 			   EXISTS (SELECT 1 FROM release.audit_log a
-						WHERE a.flag_key = sc.key AND a.action = 'disable'
-						  AND a.logged_at > sc.created_at) AS killed
+						WHERE a.flag_key = sc.key AND a.target = 'flags'
+						  AND a.logged_at > sc.created_at
+						  AND release.state_reach(a.new_state) = 0
+						  AND release.state_reach(a.old_state) IS DISTINCT FROM 0) AS killed
 		  FROM release.schedules sc
 		 WHERE sc.done_at IS NULL AND sc.at <= now_ts ORDER BY sc.at, sc.id
 	LOOP
 		IF s.killed THEN
-			-- the kill switch was used after this was scheduled: it wins
+			-- switched off or rolled back after this was scheduled: that wins
 			UPDATE release.schedules
-			   SET done_at = now_ts, result = 'skipped: the flag was switched off after it was scheduled'
+			   SET done_at = now_ts, result = 'skipped: the flag was switched off or rolled back after it was scheduled'
 			 WHERE id = s.id;
 			PERFORM release.raise_alert(s.key, 'schedule_skipped', jsonb_build_object(
-				'schedule', s.id, 'reason', 'the flag was switched off after it was scheduled'));
+				'schedule', s.id, 'reason', 'the flag was switched off or rolled back after it was scheduled'));
 			actions := actions + 1;
 			CONTINUE;
 		END IF;
 		BEGIN
+			PERFORM set_config('pg_release.on_behalf_of', s.created_by, true);
 			PERFORM @extschema@.flag_set_rollout(s.key, s.percent,
 				format('guard: schedule %s by %s: rollout %s%%', s.id, s.created_by, s.percent));
 			UPDATE release.schedules SET done_at = now_ts, result = 'applied' WHERE id = s.id;
@@ -420,6 +432,7 @@ BEGIN
 			PERFORM release.raise_alert(s.key, 'schedule_failed',
 										jsonb_build_object('schedule', s.id, 'reason', SQLERRM));
 		END;
+		PERFORM set_config('pg_release.on_behalf_of', '', true);
 		actions := actions + 1;
 	END LOOP;
 
@@ -438,6 +451,7 @@ CREATE FUNCTION flag_guard(key text, max_error_rate real, min_requests integer, 
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 BEGIN
 	IF max_error_rate IS NULL OR max_error_rate <= 0 OR max_error_rate >= 1 THEN
@@ -464,6 +478,7 @@ CREATE FUNCTION flag_ramp(key text, steps integer[], every interval)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	i integer;
@@ -500,6 +515,7 @@ CREATE FUNCTION flag_schedule(key text, at timestamptz, percent integer)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	schedule_id bigint;

@@ -289,6 +289,7 @@ CREATE FUNCTION release.migration_request(name text, checksum text, verdict text
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	m release.migrations;
@@ -342,6 +343,7 @@ CREATE FUNCTION release.migration_started(name text, checksum text, verdict text
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	m release.migrations;
@@ -380,6 +382,7 @@ CREATE FUNCTION release.migration_progress(name text, checksum text, done intege
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 BEGIN
 	PERFORM release.migration_check_input(name, checksum);
@@ -410,6 +413,7 @@ CREATE FUNCTION release.migration_applied(name text, checksum text, verdict text
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	m release.migrations;
@@ -457,6 +461,7 @@ CREATE FUNCTION release.migration_failed(name text, checksum text, verdict text,
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	m release.migrations;
@@ -530,6 +535,7 @@ CREATE FUNCTION migration_approve(name text, checksum text, note text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	m release.migrations := release.migration_for_decision(name, checksum);
@@ -561,6 +567,7 @@ CREATE FUNCTION migration_reject(name text, checksum text, note text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	m release.migrations := release.migration_for_decision(name, checksum);

@@ -167,6 +167,7 @@ CREATE FUNCTION flag_set_strategies(key text, strategies jsonb, enable boolean D
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -193,6 +194,7 @@ CREATE FUNCTION flag_set_variants(key text, variants jsonb, note text DEFAULT NU
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -216,6 +218,7 @@ CREATE FUNCTION flag_set_dependencies(key text, dependencies jsonb, note text DE
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -241,6 +244,7 @@ CREATE FUNCTION segment_create(name text, constraints jsonb DEFAULT '[]', descri
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -273,6 +277,7 @@ CREATE FUNCTION segment_set_constraints(name text, constraints jsonb, note text 
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -297,6 +302,7 @@ CREATE FUNCTION segment_delete(name text, note text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);
@@ -407,6 +413,7 @@ CREATE FUNCTION flag_import_unleash(state jsonb, note text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	prev_note text := release.note_push(note);

@@ -96,6 +96,7 @@ CREATE FUNCTION flag_tracker_event(payload jsonb)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET session_replication_role = origin
 AS $$
 DECLARE
 	source text;
