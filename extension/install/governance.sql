@@ -942,6 +942,27 @@ END
 $$;
 COMMENT ON FUNCTION release.evaluated_keys() IS 'keys with evaluations counted on this server; NULL when counts are not available';
 
+/* Since when this server's counters count (restart or reset); NULL if unknown. */
+CREATE FUNCTION release.counters_since()
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	since timestamptz;
+BEGIN
+	IF pg_catalog.to_regclass('@extschema@.flag_stats') IS NULL THEN
+		RETURN NULL;
+	END IF;
+	/* A constant query: no user text reaches EXECUTE. */
+	EXECUTE 'SELECT pg_catalog.max(s.counters_since) FROM @extschema@.flag_stats s' INTO since;
+	RETURN since;
+EXCEPTION WHEN object_not_in_prerequisite_state OR undefined_column THEN
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION release.counters_since() IS 'when this server''s evaluation counters started (restart or reset); NULL when not available';
+
 CREATE FUNCTION flag_stale(older_than interval DEFAULT '30 days')
 RETURNS TABLE (key text, reason text, since timestamptz, detail text)
 LANGUAGE plpgsql STABLE
@@ -949,6 +970,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	evaluated text[] := release.evaluated_keys();
+	counting_since timestamptz := release.counters_since();
 BEGIN
 	IF older_than IS NULL OR older_than < interval '0' THEN
 		RAISE EXCEPTION 'older_than must be a non-negative interval'
@@ -966,6 +988,16 @@ BEGIN
 	IF evaluated IS NULL THEN
 		RAISE NOTICE 'flags nobody evaluates are not listed: evaluation counts are not available'
 			USING HINT = 'They need shared_preload_libraries = ''pg_release'' (see flag_stats).';
+		RETURN;
+	END IF;
+	/*
+	 * Right after a restart or a reset nothing has been counted yet: "not
+	 * evaluated" means something only once the counters have run for
+	 * older_than (archiving a flag in use would be an outage).
+	 */
+	IF counting_since IS NOT NULL AND counting_since > now() - older_than THEN
+		RAISE NOTICE 'flags nobody evaluates are not listed: the counters have not run for % yet', older_than
+			USING HINT = 'The counters start again at a server restart or flag_stats_reset(); see flag_stats.counters_since.';
 		RETURN;
 	END IF;
 	RETURN QUERY
