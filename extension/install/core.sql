@@ -66,6 +66,21 @@ AS $$
 $$;
 COMMENT ON FUNCTION release.strategies_rollout(jsonb) IS 'percentage of users a plain on/rollout strategy list reaches; NULL for richer targeting';
 
+/*
+ * Percentage of users a flag state reaches: 0 when off or archived, 0..100
+ * for a plain on/rollout list, NULL for richer targeting (some users).
+ */
+CREATE FUNCTION release.reach(enabled boolean, archived_at timestamptz, strategies jsonb)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN enabled IS NOT TRUE OR archived_at IS NOT NULL THEN 0
+				ELSE release.strategies_rollout(strategies)
+		   END
+$$;
+COMMENT ON FUNCTION release.reach(boolean, timestamptz, jsonb) IS 'percent of users a flag reaches: 0 off, 0..100 plain rollout, NULL targeted';
+
 CREATE TABLE release.flags (
 	key			text PRIMARY KEY
 				CONSTRAINT flags_key_valid CHECK (release.is_valid_key(key)),
@@ -364,18 +379,16 @@ CREATE VIEW flag_list AS
 SELECT f.key,
 	   CASE
 		   WHEN f.archived_at IS NOT NULL THEN 'archived'
-		   WHEN NOT f.enabled THEN 'off'
-		   WHEN release.strategies_rollout(f.strategies) = 100 THEN 'on'
-		   WHEN release.strategies_rollout(f.strategies) IS NULL THEN 'targeted'
-		   WHEN release.strategies_rollout(f.strategies) = 0 THEN 'off'	-- on for nobody (e.g. rolled back)
+		   WHEN r.reach = 100 THEN 'on'
+		   WHEN r.reach IS NULL THEN 'targeted'
+		   WHEN r.reach = 0 THEN 'off'		-- switched off, or on for nobody (rolled back)
 		   ELSE 'canary'
 	   END AS status,
-	   CASE WHEN f.enabled AND f.archived_at IS NULL
-			THEN release.strategies_rollout(f.strategies) ELSE 0
-	   END AS rollout,
+	   r.reach AS rollout,
 	   f.description, f.branch, f.release, f.tracker_url,
 	   f.created_at, f.created_by, f.updated_at, f.updated_by, f.archived_at
   FROM release.flags f
+ CROSS JOIN LATERAL (SELECT release.reach(f.enabled, f.archived_at, f.strategies) AS reach) r
  ORDER BY f.archived_at IS NOT NULL, f.key;
 COMMENT ON VIEW flag_list IS 'feature flags for humans: status off (or on for nobody)/canary/on/targeted/archived and rollout %';
 

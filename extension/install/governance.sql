@@ -67,20 +67,6 @@ COMMENT ON FUNCTION release.current_note() IS 'the pg_release.note setting, NULL
 -- Reach and targeting
 -- ---------------------------------------------------------------------------
 
-/*
- * Percentage of users a flag state reaches: 0 when off or archived, 0..100
- * for a plain on/rollout list, NULL for richer targeting (some users).
- */
-CREATE FUNCTION release.reach(enabled boolean, archived_at timestamptz, strategies jsonb)
-RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE WHEN enabled IS NOT TRUE OR archived_at IS NOT NULL THEN 0
-				ELSE release.strategies_rollout(strategies)
-		   END
-$$;
-COMMENT ON FUNCTION release.reach(boolean, timestamptz, jsonb) IS 'percent of users a flag reaches: 0 off, 0..100 plain rollout, NULL targeted';
 
 -- The same for a flag row as stored in the audit log (to_jsonb of release.flags).
 CREATE FUNCTION release.state_reach(state jsonb)

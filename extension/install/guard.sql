@@ -281,8 +281,7 @@ BEGIN
 		  LEFT JOIN release.guard_policies p ON p.key = fl.key
 		  LEFT JOIN pg_release_guard_counters c ON c.key = fl.key
 		  LEFT JOIN release.guard_state g ON g.key = fl.key
-		 WHERE fl.enabled AND fl.archived_at IS NULL
-		   AND release.strategies_rollout(fl.strategies) BETWEEN 1 AND 99
+		 WHERE release.reach(fl.enabled, fl.archived_at, fl.strategies) BETWEEN 1 AND 99
 		 ORDER BY fl.key
 	LOOP
 		IF NOT f.has_state OR f.last_seen_at IS NULL OR prev_tick IS NULL
@@ -358,8 +357,7 @@ BEGIN
 	-- 3. ramps: advance when due and the canary is not failing
 	FOR r IN
 		SELECT rp.*, g.state AS guard_state,
-			   fl.enabled AND fl.archived_at IS NULL
-			   AND release.strategies_rollout(fl.strategies) IS NOT DISTINCT FROM rp.steps[rp.step]
+			   release.reach(fl.enabled, fl.archived_at, fl.strategies) IS NOT DISTINCT FROM rp.steps[rp.step]
 			   AS as_left
 		  FROM release.ramps rp
 		  JOIN release.flags fl ON fl.key = rp.key
