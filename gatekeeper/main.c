@@ -594,7 +594,6 @@ help_serve(void)
 		   "4 the webhook connection failed at start.\n");
 }
 
-
 /*
  * gatekeeper serve [options]
  */
